@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The project's commands. The module itself is built by kbuild from Kbuild
+# (`make -C $KDIR M=$PWD`); `make module` does that against the project's
+# own kernel. See README.md.
+
+SHELL := /bin/bash
+LIB := . tools/lib.sh
+FLAVOUR ?= debug
+export FLAVOUR
+
+.PHONY: all install kernel module selftests run check fmt lint doc clean
+
+all: module
+
+install:
+	@tools/install.sh
+
+kernel: install
+	@tools/kernel/build.sh >/dev/null
+
+module: kernel
+	@$(LIB) && "$${KMAKE[@]}" -s -C "$$(kernel_dir)" M=$(CURDIR) modules
+
+selftests: module
+	@$(LIB) && "$${KMAKE[@]}" -s -C tools/testing/selftests/vfio_pci_intrs \
+		KDIR="$$(kernel_dir)" OUTPUT=$(CURDIR)/build/selftests
+
+# The main job: boot a guest, load the module, show interrupts arriving.
+run: module selftests
+	@tools/vm/run.sh tools/vm/guest/demo.sh
+
+# Everything: build, host-side checks, guest tests, one summary.
+check: module selftests
+	@tools/check.sh
+
+fmt: kernel
+	@$(LIB) && /usr/bin/rustfmt --config-path "$$(kernel_dir)/.rustfmt.toml" \
+		$$(git ls-files '*.rs')
+
+lint: module
+	@tools/lint.sh
+
+doc: module
+	@$(LIB) && "$${KMAKE[@]}" -s -C "$$(kernel_dir)" M=$(CURDIR) VPI_RUSTDOC=1 && \
+		echo "rustdoc: $(CURDIR)/Documentation/output/rustdoc/vfio_pci_intrs_main/index.html"
+
+clean:
+	@$(LIB) && [ ! -d "$$(kernel_dir)" ] || \
+		"$${KMAKE[@]}" -s -C "$$(kernel_dir)" M=$(CURDIR) clean
+	rm -rf build Documentation/output

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! VFIO PCI interrupt management in Rust.
+//!
+//! The module owns the interrupts of VFIO PCI devices: a frontend takes
+//! `VFIO_DEVICE_GET_IRQ_INFO` and `VFIO_DEVICE_SET_IRQS`, validates them as
+//! upstream vfio-pci does and dispatches them to a backend (PCI passthrough,
+//! or IMS for virtual devices). Variant drivers use it through the C API in
+//! `include/linux/vfio_pci_intrs.h`.
+
+#[path = "../rust/kernel_ext.rs"]
+mod kernel_ext;
+
+mod capi;
+
+use kernel::prelude::*;
+
+module! {
+    type: VfioPciIntrs,
+    name: "vfio_pci_intrs",
+    author: "vfio_pci_intrs developers",
+    description: "VFIO PCI interrupt management (frontend and backends)",
+    license: "GPL",
+}
+
+struct VfioPciIntrs;
+
+impl kernel::Module for VfioPciIntrs {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        pr_info!("loaded, C API version {}\n", capi::API_VERSION);
+        Ok(VfioPciIntrs)
+    }
+}
+
+impl Drop for VfioPciIntrs {
+    fn drop(&mut self) {
+        pr_info!("unloaded\n");
+    }
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Host-side checks, one TAP line each: rustfmt, clippy (warnings fail),
+# rustdoc (warnings fail), checkpatch on the C sources and kernel patches,
+# shellcheck on the scripts. Exits non-zero when any check fails.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$TOP"
+KDIR=$(kernel_dir)
+n=0
+failed=0
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+# check NAME COMMAND...: runs COMMAND; fails when it fails or prints a
+# compiler warning; shows its output on failure.
+check() {
+	local name=$1
+	shift
+	n=$((n + 1))
+	if "$@" >"$out" 2>&1 && ! grep -qE '^(warning|error)(\[|:)' "$out"; then
+		echo "ok $n lint: $name"
+	else
+		echo "not ok $n lint: $name"
+		sed 's/^/# /' "$out" | head -60
+		failed=$((failed + 1))
+	fi
+}
+
+kbuild() {
+	"${KMAKE[@]}" -s -C "$KDIR" M="$TOP" "$@"
+}
+
+# Rebuilds the crate with the given extra make variables (a changed command
+# line makes kbuild rebuild the crate), then restores the normal build.
+crate_with() {
+	touch src/vfio_pci_intrs_main.rs
+	kbuild "$@" modules
+	local rc=$?
+	kbuild modules >/dev/null 2>&1
+	return $rc
+}
+
+mapfile -t rs < <(git ls-files '*.rs')
+mapfile -t csrc < <(git ls-files '*.c' '*.h')
+mapfile -t patches < <(git ls-files 'tools/kernel/patches/*.patch')
+mapfile -t shs < <(git ls-files '*.sh' .ci/run)
+
+check rustfmt /usr/bin/rustfmt --check --config-path "$KDIR/.rustfmt.toml" "${rs[@]}"
+check clippy crate_with CLIPPY=1 W=1
+check rustdoc kbuild VPI_RUSTDOC=1
+check "checkpatch (C sources)" \
+	"$KDIR/scripts/checkpatch.pl" --no-tree --quiet --strict --show-types -f "${csrc[@]}"
+if [ ${#patches[@]} -gt 0 ]; then
+	check "checkpatch (kernel patches)" \
+		"$KDIR/scripts/checkpatch.pl" --no-tree --quiet "${patches[@]}"
+fi
+check shellcheck shellcheck -x "${shs[@]}"
+
+echo "# lint: $((n - failed)) passed, $failed failed"
+[ "$failed" = 0 ]
