@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The module's C API: functions defined in Rust (`#[no_mangle] extern "C"`)
- * and exported to other modules from here, as rust/exports.c does for the
- * kernel crate. Their prototypes are in include/linux/vfio_pci_intrs.h, so
- * the compiler checks this list against the header.
+ * The module's C API: the functions are defined in Rust
+ * (`#[no_mangle] extern "C"`, src/capi.rs) and exported to other modules
+ * from here. Their prototypes are in include/linux/vfio_pci_intrs.h, so the
+ * compiler checks this list against the header. (checkpatch's
+ * EXPORT_SYMBOL check, which wants each export below its C definition, does
+ * not apply to this file.)
  */
 #include <linux/export.h>
 #include <linux/vfio_pci_intrs.h>

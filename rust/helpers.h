@@ -8,7 +8,15 @@
 #define _VPI_HELPERS_H
 
 #include <linux/eventfd.h>
+#include <linux/pci.h>
+#include <linux/spinlock.h>
 
 void vpi_helper_eventfd_signal(struct eventfd_ctx *ctx);
+unsigned long vpi_helper_spin_lock_irqsave(spinlock_t *lock);
+void vpi_helper_spin_unlock_irqrestore(spinlock_t *lock, unsigned long flags);
+const char *vpi_helper_pci_name(const struct pci_dev *pdev);
+bool vpi_helper_pci_is_pcie(struct pci_dev *pdev);
+int vpi_helper_pci_alloc_irq_vectors(struct pci_dev *pdev, unsigned int min,
+				     unsigned int max, unsigned int flags);
 
 #endif /* _VPI_HELPERS_H */

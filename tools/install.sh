@@ -6,6 +6,7 @@
 # clippy and rustfmt, LLVM 19, the kernel's build dependencies, QEMU 10 from
 # bookworm-backports (for the igb device), and bindgen-cli from crates.io.
 set -euo pipefail
+# shellcheck source=tools/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 APT_PKGS=(

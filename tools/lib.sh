@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash disable=SC2034
 # Shared settings for the project's scripts: pinned versions, cache paths and
 # the make variables every kernel and module build uses. Source it, don't run it.
 
@@ -19,9 +20,9 @@ export LIBCLANG_PATH
 # Every make of the kernel or of the module uses exactly these variables:
 # Debian's rustc-web (the `kernel` crate metadata is specific to one rustc),
 # clang/lld from LLVM 19 and our pinned bindgen.
-KMAKE=(make LLVM=$LLVM_SUFFIX RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc
+KMAKE=(make "LLVM=$LLVM_SUFFIX" RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc
        RUSTFMT=/usr/bin/rustfmt CLIPPY_DRIVER=/usr/bin/clippy-driver
-       BINDGEN=$BINDGEN)
+       "BINDGEN=$BINDGEN")
 
 # The kernel flavour: "debug" (tests) or "release" (benchmarks).
 FLAVOUR=${FLAVOUR:-debug}

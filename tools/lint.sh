@@ -3,10 +3,11 @@
 #
 # Host-side checks, one TAP line each: rustfmt, clippy (warnings fail),
 # rustdoc (warnings fail), checkpatch on the C sources and kernel patches,
-# shellcheck on the scripts. Exits non-zero when any check fails.
+# and a shell script check. Exits non-zero when any check fails.
 set -uo pipefail
+# shellcheck source=tools/lib.sh
 . "$(dirname "$0")/lib.sh"
-cd "$TOP"
+cd "$TOP" || exit
 KDIR=$(kernel_dir)
 n=0
 failed=0
@@ -43,18 +44,23 @@ crate_with() {
 }
 
 mapfile -t rs < <(git ls-files '*.rs')
-mapfile -t csrc < <(git ls-files '*.c' '*.h')
+mapfile -t csrc < <(git ls-files '*.c' '*.h' | grep -vx rust/exports.c)
 mapfile -t patches < <(git ls-files 'tools/kernel/patches/*.patch')
 mapfile -t shs < <(git ls-files '*.sh' .ci/run)
 
 check rustfmt /usr/bin/rustfmt --check --config-path "$KDIR/.rustfmt.toml" "${rs[@]}"
 check clippy crate_with CLIPPY=1 W=1
 check rustdoc kbuild VPI_RUSTDOC=1
-check "checkpatch (C sources)" \
-	"$KDIR/scripts/checkpatch.pl" --no-tree --quiet --strict --show-types -f "${csrc[@]}"
+checkpatch() {
+	"$KDIR/scripts/checkpatch.pl" --no-tree --quiet --strict --show-types "$@"
+}
+# rust/exports.c exports functions defined in Rust, so no export can follow
+# its definition.
+check "checkpatch (C sources)" checkpatch -f "${csrc[@]}"
+check "checkpatch (Rust exports)" checkpatch --ignore EXPORT_SYMBOL -f rust/exports.c
 if [ ${#patches[@]} -gt 0 ]; then
 	check "checkpatch (kernel patches)" \
-		"$KDIR/scripts/checkpatch.pl" --no-tree --quiet "${patches[@]}"
+		"$KDIR/scripts/checkpatch.pl" --no-tree --quiet --show-types "${patches[@]}"
 fi
 check shellcheck shellcheck -x "${shs[@]}"
 

@@ -8,6 +8,7 @@
 # by version, toolchain, fragments and patches, so a second run does nothing.
 # Prints the kernel tree's path as its last line.
 set -euo pipefail
+# shellcheck source=tools/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 KDIR=$(kernel_dir)
