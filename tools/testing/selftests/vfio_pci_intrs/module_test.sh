@@ -1,0 +1,148 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Loading and unloading vfio_pci_intrs.ko, and its C API seen from another
+# module (vpi_api_test.ko, next to this script).
+#
+# vfio_pci_intrs.ko is taken from $VPI_MODULE, else $VPI_MODULES (default
+# /modules), else this script's directory. A missing module is a failure.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+module=vfio_pci_intrs
+api_test=vpi_api_test
+api_symbol=vfio_pci_intrs_api_version
+
+ko=${VPI_MODULE:-}
+if [ -z "$ko" ]; then
+	for dir in "${VPI_MODULES:-/modules}" "$here"; do
+		if [ -f "$dir/$module.ko" ]; then
+			ko=$dir/$module.ko
+			break
+		fi
+	done
+fi
+api_ko=$here/$api_test.ko
+
+n=0
+failed=0
+echo "TAP version 13"
+echo "1..14"
+
+ok() {
+	n=$((n + 1))
+	echo "ok $n $*"
+}
+
+not_ok() {
+	n=$((n + 1))
+	failed=$((failed + 1))
+	echo "not ok $n $*"
+}
+
+# Prints text as TAP diagnostic lines.
+diag() {
+	printf '%s\n' "$1" | while IFS= read -r line; do
+		echo "# $line"
+	done
+}
+
+# check DESCRIPTION COMMAND...: one test point from a command's status.
+check() {
+	local desc="$1" out rc=0
+
+	shift
+	out=$("$@" 2>&1) || rc=$?
+	if [ "$rc" = 0 ]; then
+		ok "$desc"
+	else
+		not_ok "$desc"
+		[ -z "$out" ] || diag "$out"
+		echo "# command: $* (exit $rc)"
+	fi
+}
+
+# check_fails DESCRIPTION COMMAND...: a test point that passes if COMMAND fails.
+check_fails() {
+	local desc="$1" out rc=0
+
+	shift
+	out=$("$@" 2>&1) || rc=$?
+	if [ "$rc" != 0 ]; then
+		ok "$desc"
+		[ -z "$out" ] || diag "$out"
+	else
+		not_ok "$desc"
+		echo "# command succeeded but must fail: $*"
+	fi
+}
+
+loaded() {
+	grep -q "^$1 " /proc/modules
+}
+
+# The text symbol $2 is in kallsyms, attributed to module $1.
+symbol_in() {
+	awk -v m="[$1]" -v s="$2" \
+		'$3 == s && ($2 == "T" || $2 == "t") && $4 == m { found = 1 }
+		END { exit !found }' /proc/kallsyms
+}
+
+# No symbol $1 in kallsyms at all.
+no_symbol() {
+	awk -v s="$1" '$3 == s { found = 1 } END { exit found }' /proc/kallsyms
+}
+
+not_loaded() {
+	! loaded "$1"
+}
+
+# The module's "used by" column lists the other module.
+used_by() {
+	grep "^$1 " /proc/modules | awk '{print $4}' | tr ',' '\n' | grep -qx "$2"
+}
+
+# Nothing may be left from an earlier run.
+for m in "$api_test" "$module"; do
+	if loaded "$m"; then
+		echo "Bail out! $m is already loaded"
+		exit 1
+	fi
+done
+
+if [ -z "$ko" ] || ! [ -f "$ko" ]; then
+	echo "# $module.ko not found (looked in ${VPI_MODULES:-/modules} and $here): build it with 'make module'"
+	not_ok "$module.ko exists"
+	echo "Bail out! nothing to test without $module.ko"
+	exit 1
+fi
+ok "$module.ko exists ($ko)"
+
+if ! [ -f "$api_ko" ]; then
+	echo "# $api_ko not found: build the selftests"
+	not_ok "$api_test.ko exists"
+	echo "Bail out! nothing to test without $api_test.ko"
+	exit 1
+fi
+ok "$api_test.ko exists"
+
+check_fails "$api_test does not load without $module (unresolved symbol)" insmod "$api_ko"
+check "insmod $module" insmod "$ko"
+check "$module is in /proc/modules" loaded "$module"
+check "$api_symbol is in /proc/kallsyms, in [$module]" symbol_in "$module" "$api_symbol"
+check_fails "$api_test refuses to load when the API version does not match" \
+	insmod "$api_ko" expected_version=-1
+check "insmod $api_test (calls $api_symbol, checks the version)" insmod "$api_ko"
+check "$module is used by $api_test" used_by "$module" "$api_test"
+check_fails "rmmod $module fails while $api_test uses it" rmmod "$module"
+check "rmmod $api_test" rmmod "$api_test"
+check "rmmod $module" rmmod "$module"
+check "$module is gone from /proc/modules" not_loaded "$module"
+check "$api_symbol is gone from /proc/kallsyms" no_symbol "$api_symbol"
+
+if [ "$n" != 14 ]; then
+	echo "# ran $n tests, planned 14"
+	failed=$((failed + 1))
+fi
+echo "# Totals: pass:$((n - failed)) fail:$failed xfail:0 xpass:0 skip:0 error:0"
+[ "$failed" = 0 ]

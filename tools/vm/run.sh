@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Usage: tools/vm/run.sh GUEST_SCRIPT [ARGS...]
+#
+# Boots the project's kernel (FLAVOUR=debug|release) in QEMU with a fixed set
+# of PCI devices and runs GUEST_SCRIPT in it from an initramfs:
+#
+#   00:03.0 edu     00:04.0 edu      twins (INTx + one MSI vector)
+#   00:05.0 igb     00:09.0 igb      twins (10 MSI-X vectors)
+#   00:07.0 virtio-net-pci, 64 MSI-X vectors
+#   00:08.0 edu     spare, for the IMS fixture
+#
+# (QEMU reserves devfn+0x80..+0x8e on the root bus for each igb's SR-IOV VFs,
+# so two igbs must be at least two slots apart: 05.0 and 06.0 clash.)
+#
+# all behind an Intel IOMMU with interrupt remapping. The initramfs holds
+# static busybox, tools/vm/init, tools/vm/guest/*, GUEST_SCRIPT,
+# build/selftests/ (as /selftests) and the project's *.ko (as /modules).
+#
+# The kernel console goes to the terminal and to build/vm/console.log; the
+# guest's results (TAP) come back over the second serial port into
+# build/vm/results.tap, whose last line is "exit=<guest script status>".
+#
+# Fails when the guest script fails, when the guest does not finish (crash,
+# panic or VM_TIMEOUT seconds, default 900), or when the kernel log shows a
+# splat (BUG, WARNING, KASAN, lockdep, kmemleak, RCU stall, hung task...).
+#
+# Environment: VM_TIMEOUT (seconds), VM_ACCEL (kvm|tcg, default: probed),
+# VM_APPEND (extra kernel command line), FLAVOUR.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR/..
+# shellcheck source=lib.sh
+. "$(dirname "$0")/../lib.sh"
+
+[ $# -ge 1 ] || die "usage: $0 GUEST_SCRIPT [ARGS...]"
+script=$1
+shift
+[ -f "$script" ] || die "guest script $script not found"
+
+VM_TIMEOUT=${VM_TIMEOUT:-900}
+KDIR=$(kernel_dir)
+bzimage=$KDIR/arch/x86/boot/bzImage
+if ! [ -f "$KDIR/.vpi-built" ] || ! [ -f "$bzimage" ]; then
+	die "no $FLAVOUR kernel in $KDIR: run tools/kernel/build.sh first"
+fi
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is missing: run tools/install.sh"
+
+out=$TOP/build/vm
+mkdir -p "$out"
+exec 8>"$out/.lock"
+flock -n 8 || die "another run is using $out"
+
+console=$out/console.log
+results=$out/results.tap
+initrd=$out/initramfs.cpio.gz
+
+# Packs a directory tree into a newc cpio archive, gzip-compressed.
+pack() {
+	(cd "$1" && find . -print0 | LC_ALL=C sort -z |
+		cpio --quiet -o -0 -H newc -R 0:0) | gzip -1 >"$2"
+}
+
+# Copies a kernel module, without its debug information.
+copy_module() {
+	local strip=llvm-strip$LLVM_SUFFIX
+	if command -v "$strip" >/dev/null; then
+		"$strip" --strip-debug -o "$2" "$1"
+	else
+		cp "$1" "$2"
+	fi
+}
+
+build_initramfs() {
+	local root=$out/root f
+	rm -rf "$root"
+	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,run,root,guest,modules,selftests}
+	cp /bin/busybox "$root/bin/busybox"
+	install -m 0755 "$TOP/tools/vm/init" "$root/init"
+	cp "$TOP"/tools/vm/guest/* "$root/guest/"
+	cp "$script" "$root/guest/"
+	printf '%s\n' "$(basename "$script")" "$@" >"$root/guest/cmdline"
+	if [ -d "$TOP/build/selftests" ]; then
+		cp -a "$TOP/build/selftests/." "$root/selftests/"
+	else
+		echo "warning: $TOP/build/selftests does not exist: no tests in the guest" >&2
+	fi
+	for f in "$TOP"/*.ko; do
+		[ -e "$f" ] || continue
+		copy_module "$f" "$root/modules/$(basename "$f")"
+	done
+	for f in "$root"/selftests/*.ko; do
+		[ -e "$f" ] || continue
+		copy_module "$f" "$f.tmp" && mv "$f.tmp" "$f"
+	done
+	pack "$root" "$initrd"
+}
+
+# Prints "kvm" when a KVM guest really boots on this machine, else "tcg".
+# The answer is cached per host kernel and QEMU version: the probe boots our
+# kernel with an initramfs that only prints a marker, for at most 30 s.
+probe_accel() {
+	local qver key dir marker=vpi-kvm-probe-ok
+	qver=$(qemu-system-x86_64 --version | head -1 | awk '{print $4}')
+	key="$(uname -r)-qemu-$qver"
+	dir=$CACHE/kvm-probe
+	if [ -f "$dir/$key" ]; then
+		cat "$dir/$key"
+		return
+	fi
+	mkdir -p "$dir"
+	local answer=tcg
+	if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+		local tmp
+		echo "==> probing whether a KVM guest boots here (once; cached in $dir/$key)" >&2
+		tmp=$(mktemp -d)
+		mkdir -p "$tmp/root/bin"
+		cp /bin/busybox "$tmp/root/bin/"
+		printf '#!/bin/busybox sh\n/bin/busybox echo %s\n/bin/busybox poweroff -f\n' \
+			"$marker" >"$tmp/root/init"
+		chmod 0755 "$tmp/root/init"
+		pack "$tmp/root" "$tmp/initrd"
+		timeout -k 5 30 qemu-system-x86_64 -accel kvm -M q35,kernel-irqchip=split \
+			-cpu max -smp 2 -m 512 -nodefaults -no-reboot -display none \
+			-device intel-iommu,intremap=on -serial "file:$tmp/log" \
+			-kernel "$bzimage" -initrd "$tmp/initrd" \
+			-append "console=ttyS0 intel_iommu=on panic=-1" \
+			</dev/null >/dev/null 2>&1 || true
+		grep -q "^$marker" "$tmp/log" 2>/dev/null && answer=kvm
+		rm -rf "$tmp"
+	fi
+	echo "$answer" >"$dir/$key"
+	echo "$answer"
+}
+
+step "building the initramfs"
+build_initramfs "$@"
+echo "    $initrd: $(du -k "$initrd" | cut -f1) KiB"
+step_done
+
+accel=${VM_ACCEL:-$(probe_accel)}
+case $accel in
+kvm) machine=q35,kernel-irqchip=split ;;
+tcg) machine=q35 ;;
+*) die "VM_ACCEL must be kvm or tcg" ;;
+esac
+
+# panic=-1 with -no-reboot: a panic ends the run at once. oops=panic: an oops
+# ends it too, rather than leaving a half-dead guest until the timeout. WARNs do
+# not panic; they fail the run through the console log check below.
+append="console=ttyS0 intel_iommu=on panic=-1 oops=panic printk.devkmsg=on"
+if grep -q '^CONFIG_DEBUG_KMEMLEAK_DEFAULT_OFF=y' "$KDIR/.config"; then
+	append+=" kmemleak=on"
+fi
+append+=${VM_APPEND:+ $VM_APPEND}
+
+edu="edu,dma_mask=0xffffffffffffffff"
+qemu=(qemu-system-x86_64 -accel "$accel" -M "$machine" -cpu max -smp 2 -m 2G
+	-nodefaults -no-reboot -display none
+	-device "intel-iommu,intremap=on"
+	-device "$edu,addr=03.0"
+	-device "$edu,addr=04.0"
+	-netdev "user,id=igb0,restrict=on" -device "igb,netdev=igb0,addr=05.0"
+	-netdev "user,id=igb1,restrict=on" -device "igb,netdev=igb1,addr=09.0"
+	-netdev "user,id=vnet0,restrict=on"
+	-device "virtio-net-pci,vectors=64,netdev=vnet0,addr=07.0"
+	-device "$edu,addr=08.0"
+	-chardev "stdio,id=con,logfile=$console,logappend=off" -serial "chardev:con"
+	-chardev "file,id=res,path=$results" -serial "chardev:res"
+	-kernel "$bzimage" -initrd "$initrd" -append "$append")
+
+step "booting $FLAVOUR kernel ($accel, timeout ${VM_TIMEOUT} s): $(basename "$script") $*"
+rm -f "$console" "$results"
+rc=0
+timeout --foreground -k 10 "$VM_TIMEOUT" "${qemu[@]}" </dev/null || rc=$?
+step_done
+
+fail=0
+[ -f "$results" ] || : >"$results"
+[ -f "$console" ] || : >"$console"
+
+echo "==> results ($results)"
+tr -d '\r' <"$results"
+
+if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+	echo "FAIL: the guest did not finish within $VM_TIMEOUT s (VM_TIMEOUT)"
+	fail=1
+elif [ "$rc" != 0 ]; then
+	echo "FAIL: QEMU exited with status $rc"
+	fail=1
+fi
+
+status=$(tr -d '\r' <"$results" | sed -n 's/^exit=\([0-9]*\)$/\1/p' | tail -1)
+if [ -z "$status" ]; then
+	echo "FAIL: the guest script reported no exit status (crash, panic or timeout)"
+	fail=1
+elif [ "$status" != 0 ]; then
+	echo "FAIL: the guest script exited with status $status"
+	fail=1
+fi
+
+# Kernel splats. Only kernel log lines (they carry a printk timestamp) count, so
+# that test output on the console cannot match by accident.
+splat='BUG:|WARNING:|KASAN|UBSAN|Oops|general protection|Kernel panic|kernel BUG at'
+splat+='|possible circular locking|possible recursive locking|inconsistent lock state'
+splat+='|suspicious RCU usage|INFO: possible|INFO: trying to register non-static key'
+splat+='|unreferenced object|suspected memory leak'
+splat+='|rcu: INFO:|detected stall|blocked for more than|soft lockup|hard LOCKUP'
+splat+='|sleeping function called from invalid context|scheduling while atomic'
+splat+='|Call Trace:'
+pattern="\\[ *[0-9]+\\.[0-9]+\\] .*($splat)"
+if grep -Eq "$pattern" "$console"; then
+	echo "FAIL: kernel splat in the console log ($console):"
+	tr -d '\r' <"$console" | grep -E -n -B 3 -A 25 "$pattern" | head -n 300
+	fail=1
+fi
+
+if [ "$fail" = 0 ]; then
+	echo "==> PASS: $(basename "$script") $*"
+else
+	echo "==> FAIL: $(basename "$script") $* (console log: $console)"
+fi
+exit "$fail"
