@@ -28,7 +28,7 @@ selftests: module
 
 # The main job: boot a guest, load the module, show interrupts arriving.
 run: module selftests
-	@tools/vm/run.sh tools/vm/guest/demo.sh
+	@VM_APPEND="loglevel=4 $${VM_APPEND:-}" tools/vm/run.sh tools/vm/guest/demo.sh
 
 # Everything: build, host-side checks, guest tests, one summary.
 check: module selftests
