@@ -5,6 +5,9 @@
  */
 #include "helpers.h"
 
+/* Values rust/ spells out because bindgen cannot see them. */
+static_assert(PCI_ERS_RESULT_CAN_RECOVER == 2);
+
 void vpi_helper_eventfd_signal(struct eventfd_ctx *ctx)
 {
 	eventfd_signal(ctx);
@@ -37,4 +40,30 @@ int vpi_helper_pci_alloc_irq_vectors(struct pci_dev *pdev, unsigned int min,
 				     unsigned int max, unsigned int flags)
 {
 	return pci_alloc_irq_vectors(pdev, min, max, flags);
+}
+
+/* pci_register_driver() is a macro that names the calling module. */
+int vpi_helper_pci_register_driver(struct pci_driver *drv)
+{
+	return pci_register_driver(drv);
+}
+
+void *vpi_helper_pci_get_drvdata(struct pci_dev *pdev)
+{
+	return pci_get_drvdata(pdev);
+}
+
+void vpi_helper_pci_set_drvdata(struct pci_dev *pdev, void *data)
+{
+	pci_set_drvdata(pdev, data);
+}
+
+void vpi_helper_vfio_put_device(struct vfio_device *device)
+{
+	vfio_put_device(device);
+}
+
+const char *vpi_helper_dev_name(struct device *dev)
+{
+	return dev_name(dev);
 }

@@ -10,6 +10,7 @@
 #include <linux/eventfd.h>
 #include <linux/pci.h>
 #include <linux/spinlock.h>
+#include <linux/vfio.h>
 
 void vpi_helper_eventfd_signal(struct eventfd_ctx *ctx);
 unsigned long vpi_helper_spin_lock_irqsave(spinlock_t *lock);
@@ -18,5 +19,10 @@ const char *vpi_helper_pci_name(const struct pci_dev *pdev);
 bool vpi_helper_pci_is_pcie(struct pci_dev *pdev);
 int vpi_helper_pci_alloc_irq_vectors(struct pci_dev *pdev, unsigned int min,
 				     unsigned int max, unsigned int flags);
+int vpi_helper_pci_register_driver(struct pci_driver *drv);
+void *vpi_helper_pci_get_drvdata(struct pci_dev *pdev);
+void vpi_helper_pci_set_drvdata(struct pci_dev *pdev, void *data);
+void vpi_helper_vfio_put_device(struct vfio_device *device);
+const char *vpi_helper_dev_name(struct device *dev);
 
 #endif /* _VPI_HELPERS_H */

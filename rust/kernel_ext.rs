@@ -11,3 +11,11 @@
 //! Everything `unsafe` in the crate lives here.
 
 pub(crate) mod bindings;
+pub(crate) mod eventfd;
+pub(crate) mod irq;
+pub(crate) mod irqbypass;
+pub(crate) mod pci;
+pub(crate) mod sync;
+pub(crate) mod uapi;
+pub(crate) mod vfio;
+pub(crate) mod virqfd;

@@ -11,9 +11,14 @@
 #[path = "../rust/kernel_ext.rs"]
 mod kernel_ext;
 
+mod backend;
 mod capi;
+mod driver;
+mod frontend;
+mod passthrough;
 
 use kernel::prelude::*;
+use kernel_ext::vfio::Registration;
 
 module! {
     type: VfioPciIntrs,
@@ -23,12 +28,15 @@ module! {
     license: "GPL",
 }
 
-struct VfioPciIntrs;
+struct VfioPciIntrs {
+    _driver: Pin<KBox<Registration<driver::IntrsDriver>>>,
+}
 
 impl kernel::Module for VfioPciIntrs {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        let driver = KBox::pin_init(Registration::new(), GFP_KERNEL)?;
         pr_info!("loaded, C API version {}\n", capi::API_VERSION);
-        Ok(VfioPciIntrs)
+        Ok(VfioPciIntrs { _driver: driver })
     }
 }
 

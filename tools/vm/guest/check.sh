@@ -15,18 +15,48 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-# Device the VFIO tests use: edu 00:03.0 on upstream vfio-pci.
-EDU_VFIO_PCI=0000:00:03.0
-
-# Per-test preparation; runs in the test's subshell before the test. (set -e
-# does not apply there: check every step.)
-prepare() {
+# Device tests run once per VFIO driver, each on its own twin device:
+# upstream vfio-pci is the oracle, vfio-pci-intrs must behave the same.
+# Prints "DRIVER BDF" lines for test $1, nothing for other tests.
+twins() {
 	case $1 in
 	vfio_edu_test)
-		vpi_bind "$EDU_VFIO_PCI" vfio-pci || return 1
-		export VPI_BDF=$EDU_VFIO_PCI
+		echo "vfio-pci 0000:00:03.0"
+		echo "vfio-pci-intrs 0000:00:04.0"
 		;;
 	esac
+}
+
+# Releases every device bound to vfio-pci-intrs and unloads the module.
+teardown() {
+	local dev
+
+	for dev in /sys/bus/pci/drivers/vfio-pci-intrs/0000:*; do
+		[ -e "$dev" ] || continue
+		vpi_release "$(basename "$dev")" || return 1
+	done
+	if grep -q '^vfio_pci_intrs ' /proc/modules; then
+		rmmod vfio_pci_intrs || return 1
+	fi
+	! grep -q '^vfio_pci_intrs ' /proc/modules
+}
+
+# Loads vfio_pci_intrs.ko unless it is loaded.
+load_intrs() {
+	grep -q '^vfio_pci_intrs ' /proc/modules ||
+		insmod "${VPI_MODULES:-/modules}/vfio_pci_intrs.ko"
+}
+
+# Per-run preparation, in the run's subshell before the test ($1 driver,
+# $2 device, or "-" for tests without a device). (set -e does not apply
+# there: check every step.)
+prepare() {
+	[ "$1" = - ] && return 0
+	if [ "$1" = vfio-pci-intrs ]; then
+		load_intrs || return 1
+	fi
+	vpi_bind "$2" "$1" || return 1
+	export VPI_BDF="$2"
 }
 
 test_timeout() {
@@ -40,7 +70,19 @@ exec 3>"$VPI_RESULTS"
 
 tests=$(find "$VPI_SELFTESTS" -type f -perm -u+x \
 	\( -name '*_test' -o -name '*_test.sh' \) | sort)
-total=$(echo "$tests" | grep -c . || true)
+# One run per line: "TEST DRIVER BDF" ("- -" for tests without a device).
+runs=$(for test in $tests; do
+	pairs=$(twins "$(basename "$test")")
+	if [ -z "$pairs" ]; then
+		echo "$test - -"
+	else
+		echo "$pairs" | while read -r drv bdf; do echo "$test $drv $bdf"; done
+	fi
+done)
+# Last, the module must let go of every device and unload cleanly.
+runs="$runs
+teardown - -"
+total=$(echo "$runs" | grep -c . || true)
 
 echo "TAP version 13" >&3
 if [ "$total" = 0 ]; then
@@ -52,16 +94,21 @@ fi
 echo "1..$total" >&3
 
 n=0 pass=0 fail=0 skip=0
-for test in $tests; do
+while read -r test drv bdf; do
 	n=$((n + 1))
 	name=${test#"$VPI_SELFTESTS"/}
+	[ "$drv" = - ] || name="$name ($drv $bdf)"
 	dir=$(dirname "$test")
 	t=$(test_timeout "$dir")
 	echo "# selftests: vfio_pci_intrs: $name" >&3
 	start=$(date +%s)
 	rc=0
 	(
-		prepare "$(basename "$test")" || exit 1
+		if [ "$test" = teardown ]; then
+			teardown
+			exit
+		fi
+		prepare "$drv" "$bdf" || exit 1
 		cd "$dir" || exit 1
 		if [ "$t" = 0 ]; then
 			exec "$test"
@@ -87,7 +134,9 @@ for test in $tests; do
 	fi
 	echo "$line" >&3
 	echo "check: $line (${secs} s)"
-done
+done <<EOF
+$runs
+EOF
 
 echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0" >&3
 echo "check: $pass passed, $fail failed, $skip skipped"

@@ -73,7 +73,9 @@ int vfio_dev_open(struct vfio_dev *dev, const char *bdf)
 	int i, ret;
 
 	memset(dev, 0, sizeof(*dev));
-	dev->container_fd = dev->group_fd = dev->device_fd = -1;
+	dev->container_fd = -1;
+	dev->group_fd = -1;
+	dev->device_fd = -1;
 	snprintf(dev->bdf, sizeof(dev->bdf), "%s", bdf);
 
 	dev->group = iommu_group_of(bdf);
@@ -158,7 +160,9 @@ void vfio_dev_close(struct vfio_dev *dev)
 		close(dev->group_fd);
 	if (dev->container_fd >= 0)
 		close(dev->container_fd);
-	dev->device_fd = dev->group_fd = dev->container_fd = -1;
+	dev->device_fd = -1;
+	dev->group_fd = -1;
+	dev->container_fd = -1;
 }
 
 int vfio_config_read(struct vfio_dev *dev, uint64_t off, void *buf, size_t len)
