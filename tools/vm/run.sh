@@ -27,7 +27,9 @@
 # splat (BUG, WARNING, KASAN, lockdep, kmemleak, RCU stall, hung task...).
 #
 # Environment: VM_TIMEOUT (seconds), VM_ACCEL (kvm|tcg, default: probed),
-# VM_APPEND (extra kernel command line), FLAVOUR.
+# VM_APPEND (extra kernel command line), VM_OUT (instead of build/vm, so
+# that several runs can go on at once), VM_SELFTESTS (instead of
+# build/selftests), FLAVOUR.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR/..
 # shellcheck source=lib.sh
@@ -46,7 +48,8 @@ if ! [ -f "$KDIR/.vpi-built" ] || ! [ -f "$bzimage" ]; then
 fi
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is missing: run tools/install.sh"
 
-out=$TOP/build/vm
+out=${VM_OUT:-$TOP/build/vm}
+selftests=${VM_SELFTESTS:-$TOP/build/selftests}
 mkdir -p "$out"
 exec 8>"$out/.lock"
 flock -n 8 || die "another run is using $out"
@@ -80,10 +83,10 @@ build_initramfs() {
 	cp "$TOP"/tools/vm/guest/* "$root/guest/"
 	cp "$script" "$root/guest/"
 	printf '%s\n' "$(basename "$script")" "$@" >"$root/guest/cmdline"
-	if [ -d "$TOP/build/selftests" ]; then
-		cp -a "$TOP/build/selftests/." "$root/selftests/"
+	if [ -d "$selftests" ]; then
+		cp -a "$selftests/." "$root/selftests/"
 	else
-		echo "warning: $TOP/build/selftests does not exist: no tests in the guest" >&2
+		echo "warning: $selftests does not exist: no tests in the guest" >&2
 	fi
 	for f in "$TOP"/*.ko; do
 		[ -e "$f" ] || continue
