@@ -11,6 +11,7 @@
 //! Everything `unsafe` in the crate lives here.
 
 pub(crate) mod bindings;
+pub(crate) mod debugfs;
 pub(crate) mod eventfd;
 pub(crate) mod irq;
 pub(crate) mod irqbypass;

@@ -8,24 +8,27 @@
 //! INTx-disable bit in the command register, close, the AER error and the
 //! release request. Bind a device with `driver_override`, as for vfio-pci.
 
+use crate::debugfs::DeviceView;
 use crate::frontend::IntrCtx;
 use crate::kernel_ext::pci::{PCI_COMMAND, PCI_COMMAND_INTX_DISABLE};
 use crate::kernel_ext::uapi::{VFIO_PCI_CONFIG_REGION_INDEX, VFIO_PCI_OFFSET_SHIFT};
 use crate::kernel_ext::vfio::{CoreDevice, CoreDeviceHandle, Driver};
 use crate::passthrough::Passthrough;
 use kernel::c_str;
+use kernel::fmt;
 use kernel::prelude::*;
+use kernel::str::CString;
 use kernel::sync::Arc;
 use kernel::uaccess::{UserPtr, UserSlice};
 
 /// The driver.
 pub(crate) struct IntrsDriver;
 
-/// Per-device data: the interrupt context.
-#[pin_data]
+/// Per-device data: the interrupt context and its debugfs view.
 pub(crate) struct DeviceData {
-    #[pin]
-    intr: IntrCtx,
+    // Dropped in this order: the view shows the context.
+    _view: Option<DeviceView>,
+    intr: Arc<IntrCtx>,
 }
 
 /// The byte of the command register that holds INTx-disable (bit 10).
@@ -37,14 +40,13 @@ impl Driver for IntrsDriver {
     const NAME: &'static CStr = c_str!("vfio-pci-intrs");
 
     fn init(dev: CoreDeviceHandle) -> Result<Arc<DeviceData>> {
+        let name = CString::try_from_fmt(fmt!("{}", dev.pdev().name()))?;
         let backend: Arc<dyn crate::backend::Backend> =
             Arc::new(Passthrough::new(dev), GFP_KERNEL)?;
-        Arc::pin_init(
-            try_pin_init!(DeviceData {
-                intr <- IntrCtx::new(backend),
-            }),
-            GFP_KERNEL,
-        )
+        let intr = Arc::pin_init(IntrCtx::new(backend), GFP_KERNEL)?;
+        // The view is a convenience: the device works without it.
+        let view = DeviceView::new(&name, intr.clone()).ok();
+        Ok(Arc::new(DeviceData { _view: view, intr }, GFP_KERNEL)?)
     }
 
     fn close(_dev: &CoreDevice, data: &DeviceData) {

@@ -165,6 +165,11 @@ impl Trigger {
         self.efd.signal();
     }
 
+    /// How many times [`Trigger::signal`] was called.
+    pub(crate) fn signalled(&self) -> u64 {
+        self.signalled.load(Ordering::Relaxed)
+    }
+
     /// The eventfd.
     pub(crate) fn eventfd(&self) -> &EventFd {
         &self.efd
@@ -213,6 +218,8 @@ pub(crate) struct VectorCtx {
     pub(crate) virq: u32,
     /// The irq-bypass producer (for KVM posted interrupts).
     pub(crate) producer: Option<BypassProducer>,
+    /// The cookie used at this vector's next IMS allocation.
+    pub(crate) cookie: u64,
 }
 
 impl VectorCtx {
@@ -221,14 +228,25 @@ impl VectorCtx {
         VectorCtx::new(0)
     }
 
-    fn new(_cookie: u64) -> VectorCtx {
+    fn new(cookie: u64) -> VectorCtx {
         VectorCtx {
             emulated: false,
             trigger: None,
             backing: Backing::None,
             virq: 0,
             producer: None,
+            cookie,
         }
+    }
+}
+
+impl IntrState {
+    /// The ERR and REQ triggers.
+    pub(crate) fn single_triggers(&self) -> [(Index, Option<&Arc<Trigger>>); 2] {
+        [
+            (Index::Err, self.err_trigger.as_ref()),
+            (Index::Req, self.req_trigger.as_ref()),
+        ]
     }
 }
 

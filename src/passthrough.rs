@@ -171,6 +171,13 @@ pub(crate) struct IntxLine {
     unmask: Virqfd<IntxShared>,
 }
 
+impl IntxLine {
+    /// Whether the line is masked.
+    pub(crate) fn masked(&self) -> bool {
+        self.shared.lock.lock().masked
+    }
+}
+
 /// INTx state shared by the handler, the unmask eventfd and `igate`
 /// holders.
 #[pin_data]

@@ -13,6 +13,7 @@ mod kernel_ext;
 
 mod backend;
 mod capi;
+mod debugfs;
 mod driver;
 mod frontend;
 mod passthrough;
@@ -29,14 +30,22 @@ module! {
 }
 
 struct VfioPciIntrs {
+    // Dropped in this order: unbinding the devices removes their debugfs
+    // directories before the top one goes.
     _driver: Pin<KBox<Registration<driver::IntrsDriver>>>,
+    _debugfs: Option<kernel_ext::debugfs::Dir>,
 }
 
 impl kernel::Module for VfioPciIntrs {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        // Without debugfs the module works, with no view.
+        let debugfs = kernel_ext::debugfs::Dir::new(debugfs::TOP).ok();
         let driver = KBox::pin_init(Registration::new(), GFP_KERNEL)?;
         pr_info!("loaded, C API version {}\n", capi::API_VERSION);
-        Ok(VfioPciIntrs { _driver: driver })
+        Ok(VfioPciIntrs {
+            _driver: driver,
+            _debugfs: debugfs,
+        })
     }
 }
 
