@@ -17,7 +17,7 @@ install:
 	@tools/install.sh
 
 kernel: install
-	@tools/kernel/build.sh >/dev/null
+	@tools/kernel/build.sh
 
 module: kernel
 	@$(LIB) && "$${KMAKE[@]}" -s -C "$$(kernel_dir)" M=$(CURDIR) modules

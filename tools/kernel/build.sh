@@ -6,7 +6,7 @@
 # tools/kernel/patches/*.patch, configure from tinyconfig plus the committed
 # fragments, check that every requested option stuck, build. The tree is keyed
 # by version, toolchain, fragments and patches, so a second run does nothing.
-# Prints the kernel tree's path as its last line.
+# The tree's path is `kernel_dir` of tools/lib.sh.
 set -euo pipefail
 # shellcheck source=tools/lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -20,7 +20,6 @@ flock 9
 
 if [ -f "$KDIR/.vpi-built" ]; then
 	echo "==> kernel $KVER ($FLAVOUR) is up to date in $KDIR"
-	echo "$KDIR"
 	exit 0
 fi
 
@@ -78,4 +77,4 @@ step "building kernel $KVER ($FLAVOUR) with $(nproc) jobs"
 step_done
 
 touch .vpi-built
-echo "$KDIR"
+echo "==> kernel $KVER ($FLAVOUR) built in $KDIR"
