@@ -67,3 +67,42 @@ const char *vpi_helper_dev_name(struct device *dev)
 {
 	return dev_name(dev);
 }
+
+/*
+ * PCI/IMS exists only on kernels with the project's IMS patches
+ * (tools/kernel/patches/); Kbuild defines VPI_HAVE_IMS when the kernel
+ * declares pci_ims_alloc_irq(). Without it the module still builds and
+ * every IMS allocation fails with -EOPNOTSUPP.
+ */
+bool vpi_helper_have_ims(void)
+{
+#ifdef VPI_HAVE_IMS
+	return IS_ENABLED(CONFIG_PCI_MSI);
+#else
+	return false;
+#endif
+}
+
+/* Returns the IMS index (>= 0) and sets *virq, or returns -errno. */
+int vpi_helper_pci_ims_alloc_irq(struct pci_dev *pdev, u64 cookie, int *virq)
+{
+#ifdef VPI_HAVE_IMS
+	union msi_instance_cookie icookie = { .value = cookie };
+	struct msi_map map = pci_ims_alloc_irq(pdev, &icookie, NULL);
+
+	*virq = map.virq;
+	return map.index;
+#else
+	*virq = 0;
+	return -EOPNOTSUPP;
+#endif
+}
+
+void vpi_helper_pci_ims_free_irq(struct pci_dev *pdev, int index, int virq)
+{
+#ifdef VPI_HAVE_IMS
+	struct msi_map map = { .index = index, .virq = virq };
+
+	pci_ims_free_irq(pdev, map);
+#endif
+}

@@ -8,6 +8,7 @@
 #define _VPI_HELPERS_H
 
 #include <linux/eventfd.h>
+#include <linux/msi.h>
 #include <linux/pci.h>
 #include <linux/spinlock.h>
 #include <linux/vfio.h>
@@ -24,5 +25,8 @@ void *vpi_helper_pci_get_drvdata(struct pci_dev *pdev);
 void vpi_helper_pci_set_drvdata(struct pci_dev *pdev, void *data);
 void vpi_helper_vfio_put_device(struct vfio_device *device);
 const char *vpi_helper_dev_name(struct device *dev);
+bool vpi_helper_have_ims(void);
+int vpi_helper_pci_ims_alloc_irq(struct pci_dev *pdev, u64 cookie, int *virq);
+void vpi_helper_pci_ims_free_irq(struct pci_dev *pdev, int index, int virq);
 
 #endif /* _VPI_HELPERS_H */

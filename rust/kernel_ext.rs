@@ -11,8 +11,10 @@
 //! Everything `unsafe` in the crate lives here.
 
 pub(crate) mod bindings;
+pub(crate) mod capi;
 pub(crate) mod debugfs;
 pub(crate) mod eventfd;
+pub(crate) mod ims;
 pub(crate) mod irq;
 pub(crate) mod irqbypass;
 pub(crate) mod pci;

@@ -192,6 +192,19 @@ unsafe impl Send for CoreDeviceHandle {}
 // SAFETY: As above.
 unsafe impl Sync for CoreDeviceHandle {}
 
+impl CoreDeviceHandle {
+    /// A handle on a core device that C code owns.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` was initialised by `vfio_pci_core_init_dev()` and stays valid
+    /// for as long as the handle lives.
+    pub(crate) unsafe fn from_raw(ptr: core::ptr::NonNull<bindings::vfio_pci_core_device>) -> Self {
+        // INVARIANT: The caller guarantees validity for the handle's life.
+        CoreDeviceHandle(ptr)
+    }
+}
+
 impl core::ops::Deref for CoreDeviceHandle {
     type Target = CoreDevice;
 

@@ -26,6 +26,11 @@ pub(crate) trait Backend: Send + Sync {
         IrqType::None
     }
 
+    /// Whether vectors are IMS-backed (cookies and IMS indexes apply).
+    fn is_ims(&self) -> bool {
+        false
+    }
+
     /// GET_IRQ_INFO of `index`; `EINVAL` for an index the device lacks.
     fn irq_info(&self, index: Index) -> Result<IrqInfo>;
 

@@ -27,7 +27,7 @@ use crate::kernel_ext::irqbypass::BypassProducer;
 use crate::kernel_ext::uapi;
 use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::prelude::*;
-use kernel::rbtree::RBTree;
+use kernel::rbtree::{RBTree, RBTreeNode};
 use kernel::str::CString;
 use kernel::sync::{Arc, Mutex};
 use kernel::uaccess::UserPtr;
@@ -188,6 +188,13 @@ pub(crate) enum Backing {
     },
     /// The INTx line (vector 0 of INTx).
     Intx(crate::passthrough::IntxLine),
+    /// A host IMS interrupt and its handler.
+    Ims {
+        /// The registration, freed before the interrupt.
+        _reg: Pin<KBox<crate::kernel_ext::irq::Registration<MsiHandler>>>,
+        /// The IMS interrupt.
+        irq: crate::kernel_ext::ims::ImsIrq,
+    },
 }
 
 /// The hard interrupt handler of a message-signalled vector: signal the
@@ -389,6 +396,86 @@ impl IntrCtx {
         }
         st.err_trigger = None;
         st.req_trigger = None;
+    }
+
+    /// Marks vectors `start..start + count` emulated: signalled from
+    /// software with [`IntrCtx::send_signal`], never backed by a host
+    /// interrupt. All or nothing: `EBUSY` when a vector of the range
+    /// already has a context, `ENOMEM`. Call before the vectors are used.
+    pub(crate) fn set_emulated(&self, start: u32, count: u32) -> Result {
+        let end = start.checked_add(count).ok_or(EINVAL)?;
+        let cookie = self.backend.default_cookie();
+        let mut state = self.igate.lock();
+        if (start..end).any(|v| state.vectors.get(&v).is_some()) {
+            return Err(EBUSY);
+        }
+        // Allocate every node first, so that nothing is inserted on failure.
+        let mut nodes = KVec::with_capacity(count as usize, GFP_KERNEL)?;
+        for vector in start..end {
+            let mut ctx = VectorCtx::new(cookie);
+            ctx.emulated = true;
+            nodes.push(
+                RBTreeNode::new(vector, ctx, GFP_KERNEL_ACCOUNT)?,
+                GFP_KERNEL,
+            )?;
+        }
+        for node in nodes {
+            state.vectors.insert(node);
+        }
+        Ok(())
+    }
+
+    /// Signals emulated vector `vector`'s trigger, if it has one. `EINVAL`
+    /// when the vector is not emulated. Process context (takes `igate`).
+    pub(crate) fn send_signal(&self, vector: u32) -> Result {
+        let state = self.igate.lock();
+        let ctx = state.vectors.get(&vector).ok_or(EINVAL)?;
+        if !ctx.emulated {
+            return Err(EINVAL);
+        }
+        if let Some(trigger) = &ctx.trigger {
+            trigger.signal();
+        }
+        Ok(())
+    }
+
+    /// Sets the cookie `vector`'s next IMS interrupt is allocated with (a
+    /// live interrupt keeps its cookie). `EINVAL` unless IMS-backed, or
+    /// when the vector is emulated; `ENOMEM`.
+    pub(crate) fn set_cookie(&self, vector: u32, cookie: u64) -> Result {
+        if !self.backend.is_ims() {
+            return Err(EINVAL);
+        }
+        let mut state = self.igate.lock();
+        match state.vectors.get_mut(&vector) {
+            Some(ctx) if ctx.emulated => Err(EINVAL),
+            Some(ctx) => {
+                ctx.cookie = cookie;
+                Ok(())
+            }
+            None => {
+                state.vectors.try_create_and_insert(
+                    vector,
+                    VectorCtx::new(cookie),
+                    GFP_KERNEL_ACCOUNT,
+                )?;
+                Ok(())
+            }
+        }
+    }
+
+    /// The IMS index of `vector`'s live interrupt. `EINVAL` unless
+    /// IMS-backed, or when the vector has no context, is emulated or has no
+    /// live interrupt.
+    pub(crate) fn ims_index(&self, vector: u32) -> Result<u32> {
+        if !self.backend.is_ims() {
+            return Err(EINVAL);
+        }
+        let state = self.igate.lock();
+        match state.vectors.get(&vector).map(|ctx| &ctx.backing) {
+            Some(Backing::Ims { irq, .. }) => Ok(irq.index()),
+            _ => Err(EINVAL),
+        }
     }
 
     /// Signals the REQ trigger (the device is asked to be released);

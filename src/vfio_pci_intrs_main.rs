@@ -12,10 +12,10 @@
 mod kernel_ext;
 
 mod backend;
-mod capi;
 mod debugfs;
 mod driver;
 mod frontend;
+mod ims;
 mod passthrough;
 
 use kernel::prelude::*;
@@ -41,7 +41,15 @@ impl kernel::Module for VfioPciIntrs {
         // Without debugfs the module works, with no view.
         let debugfs = kernel_ext::debugfs::Dir::new(debugfs::TOP).ok();
         let driver = KBox::pin_init(Registration::new(), GFP_KERNEL)?;
-        pr_info!("loaded, C API version {}\n", capi::API_VERSION);
+        pr_info!(
+            "loaded, C API version {}, PCI/IMS {}\n",
+            kernel_ext::capi::API_VERSION,
+            if kernel_ext::ims::available() {
+                "available"
+            } else {
+                "not in this kernel"
+            }
+        );
         Ok(VfioPciIntrs {
             _driver: driver,
             _debugfs: debugfs,
