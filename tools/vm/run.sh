@@ -19,8 +19,11 @@
 # build/selftests/ (as /selftests) and the project's *.ko (as /modules).
 #
 # The kernel console goes to the terminal and to build/vm/console.log; the
-# guest's results (TAP) come back over the second serial port into
-# build/vm/results.tap, whose last line is "exit=<guest script status>".
+# guest's results (TAP) come back through the kernel log, as lines prefixed
+# "vpi-result: ", into build/vm/results.tap, whose last line is
+# "exit=<guest script status>". (The kernel console is written by polling;
+# a second serial port lost its interrupts in a starved TCG guest and
+# stalled. ttyS1 still exists, logged to build/vm/ttyS1.log.)
 #
 # Fails when the guest script fails, when the guest does not finish (crash,
 # panic or VM_TIMEOUT seconds, default 900), or when the kernel log shows a
@@ -158,7 +161,7 @@ fi
 append+=${VM_APPEND:+ $VM_APPEND}
 
 edu="edu,dma_mask=0xffffffffffffffff"
-qemu=(qemu-system-x86_64 -accel "$accel" -M "$machine" -cpu max -smp 2 -m 2G
+qemu=(qemu-system-x86_64 -accel "$accel" -M "$machine" -cpu max -smp 2 -m 1G
 	-nodefaults -no-reboot -display none
 	-device "intel-iommu,intremap=on"
 	-device "$edu,addr=03.0"
@@ -169,7 +172,7 @@ qemu=(qemu-system-x86_64 -accel "$accel" -M "$machine" -cpu max -smp 2 -m 2G
 	-device "virtio-net-pci,vectors=64,netdev=vnet0,addr=07.0"
 	-device "$edu,addr=08.0"
 	-chardev "stdio,id=con,logfile=$console,logappend=off" -serial "chardev:con"
-	-chardev "file,id=res,path=$results" -serial "chardev:res"
+	-chardev "file,id=res,path=$out/ttyS1.log" -serial "chardev:res"
 	-kernel "$bzimage" -initrd "$initrd" -append "$append")
 
 step "booting $FLAVOUR kernel ($accel, timeout ${VM_TIMEOUT} s): $(basename "$script") $*"
@@ -179,8 +182,8 @@ timeout --foreground -k 10 "$VM_TIMEOUT" "${qemu[@]}" </dev/null || rc=$?
 step_done
 
 fail=0
-[ -f "$results" ] || : >"$results"
 [ -f "$console" ] || : >"$console"
+sed -n 's/^\[ *[0-9]*\.[0-9]*\] vpi-result: //p' "$console" | tr -d '\r' >"$results"
 
 echo "==> results ($results)"
 tr -d '\r' <"$results"
@@ -212,9 +215,11 @@ splat+='|rcu: INFO:|detected stall|blocked for more than|soft lockup|hard LOCKUP
 splat+='|sleeping function called from invalid context|scheduling while atomic'
 splat+='|Call Trace:'
 pattern="\\[ *[0-9]+\\.[0-9]+\\] .*($splat)"
-if grep -Eq "$pattern" "$console"; then
+# Test output travels in the kernel log too: it is not a splat.
+if grep -v 'vpi-result: ' "$console" | grep -Eq "$pattern"; then
 	echo "FAIL: kernel splat in the console log ($console):"
-	tr -d '\r' <"$console" | grep -E -n -B 3 -A 25 "$pattern" | head -n 300
+	tr -d '\r' <"$console" | grep -v 'vpi-result: ' |
+		grep -E -n -B 3 -A 25 "$pattern" | head -n 300
 	fail=1
 fi
 

@@ -8,7 +8,7 @@
 # none). A test is an executable named *_test or *_test.sh; exit status 4
 # (KSFT_SKIP) counts as a skip.
 #
-# The TAP goes to $VPI_RESULTS (the results serial port in the test VM); a
+# The TAP goes to $VPI_RESULTS (a file that /init sends back at the end); a
 # one-line summary per test goes to the console. /init adds "exit=<status>".
 # Exits non-zero when a test fails or times out, or when there is no test.
 set -euo pipefail
@@ -23,6 +23,18 @@ twins() {
 	vfio_edu_test)
 		echo "vfio-pci 0000:00:03.0"
 		echo "vfio-pci-intrs 0000:00:04.0"
+		;;
+	esac
+}
+
+# Differential tests run once per twin pair, with both twins at once: the
+# oracle bound to vfio-pci, the subject to vfio-pci-intrs. Prints
+# "pair:LABEL ORACLE,SUBJECT" lines for test $1, nothing for other tests.
+pairs() {
+	case $1 in
+	vfio_irq_diff_test)
+		echo "pair:edu 0000:00:03.0,0000:00:04.0"
+		echo "pair:igb 0000:00:05.0,0000:00:09.0"
 		;;
 	esac
 }
@@ -52,11 +64,25 @@ load_intrs() {
 # there: check every step.)
 prepare() {
 	[ "$1" = - ] && return 0
+	case $1 in
+	pair:*)
+		prepare_pair "${2%,*}" "${2#*,}"
+		return
+		;;
+	esac
 	if [ "$1" = vfio-pci-intrs ]; then
 		load_intrs || return 1
 	fi
 	vpi_bind "$2" "$1" || return 1
 	export VPI_BDF="$2"
+}
+
+# Per-run preparation of a twin pair ($1 oracle, $2 subject).
+prepare_pair() {
+	load_intrs || return 1
+	vpi_bind "$1" vfio-pci || return 1
+	vpi_bind "$2" vfio-pci-intrs || return 1
+	export VPI_ORACLE_BDF="$1" VPI_BDF="$2"
 }
 
 test_timeout() {
@@ -70,9 +96,11 @@ exec 3>"$VPI_RESULTS"
 
 tests=$(find "$VPI_SELFTESTS" -type f -perm -u+x \
 	\( -name '*_test' -o -name '*_test.sh' \) | sort)
-# One run per line: "TEST DRIVER BDF" ("- -" for tests without a device).
+# One run per line: "TEST DRIVER BDF" ("- -" for tests without a device,
+# "pair:LABEL ORACLE,SUBJECT" for a twin pair).
 runs=$(for test in $tests; do
 	pairs=$(twins "$(basename "$test")")
+	[ -n "$pairs" ] || pairs=$(pairs "$(basename "$test")")
 	if [ -z "$pairs" ]; then
 		echo "$test - -"
 	else
@@ -98,6 +126,12 @@ while read -r test drv bdf; do
 	n=$((n + 1))
 	name=${test#"$VPI_SELFTESTS"/}
 	[ "$drv" = - ] || name="$name ($drv $bdf)"
+	case $drv in
+	pair:*)
+		o=${bdf%,*} s=${bdf#*,}
+		name="${test#"$VPI_SELFTESTS"/} (${drv#pair:} ${o#0000:} vs ${s#0000:})"
+		;;
+	esac
 	dir=$(dirname "$test")
 	t=$(test_timeout "$dir")
 	echo "# selftests: vfio_pci_intrs: $name" >&3
