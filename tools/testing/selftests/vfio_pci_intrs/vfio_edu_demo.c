@@ -2,7 +2,8 @@
 /*
  * Demonstration, not a test: makes an edu device raise MSI and INTx
  * interrupts through VFIO and prints how many reached the eventfd, plus the
- * /proc/interrupts lines of the VFIO interrupts.
+ * /proc/interrupts lines of the VFIO interrupts and, for a device bound to
+ * vfio-pci-intrs, its debugfs view of the vector contexts.
  *
  * Usage: vfio_edu_demo BDF [ROUNDS]
  * Exits non-zero if an interrupt did not arrive.
@@ -54,6 +55,23 @@ static void show_vfio_interrupts(void)
 			fputs(line, stdout);
 		first = false;
 	}
+	fclose(f);
+}
+
+/* Prints vfio-pci-intrs' debugfs view of the device, if it has one. */
+static void show_debugfs_view(const char *bdf)
+{
+	char path[PATH_MAX], line[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path),
+		 "/sys/kernel/debug/vfio-pci-intrs/%s/vectors", bdf);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	printf("%s:\n", path);
+	while (fgets(line, sizeof(line), f))
+		printf("  %s", line);
 	fclose(f);
 }
 
@@ -156,6 +174,7 @@ int main(int argc, char **argv)
 		printf("edu %s via %s: %s raised %d, eventfd counted %ld\n",
 		       argv[1], driver, kinds[k].name, rounds, counted);
 		show_vfio_interrupts();
+		show_debugfs_view(argv[1]);
 		if (counted != rounds)
 			status = 1;
 		ret = vfio_irq_disable(&dev, kinds[k].index);
