@@ -58,9 +58,19 @@ checkpatch() {
 # its definition.
 check "checkpatch (C sources)" checkpatch -f "${csrc[@]}"
 check "checkpatch (Rust exports)" checkpatch --ignore EXPORT_SYMBOL -f rust/exports.c
+# A patch file that git tracks is read by checkpatch as a file added by a
+# patch, not as a patch: check copies.
+checkpatch_patches() {
+	local tmp rc
+	tmp=$(mktemp -d)
+	cp "$@" "$tmp/"
+	(cd "$tmp" && "$KDIR/scripts/checkpatch.pl" --no-tree --quiet --show-types ./*.patch)
+	rc=$?
+	rm -rf "$tmp"
+	return $rc
+}
 if [ ${#patches[@]} -gt 0 ]; then
-	check "checkpatch (kernel patches)" \
-		"$KDIR/scripts/checkpatch.pl" --no-tree --quiet --show-types "${patches[@]}"
+	check "checkpatch (kernel patches)" checkpatch_patches "${patches[@]}"
 fi
 # The guest scripts run under busybox ash, which has `local` and
 # `set -o pipefail` (SC3043, SC3040 flag them for POSIX sh).
