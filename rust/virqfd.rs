@@ -6,7 +6,7 @@
 //! C header: [`include/linux/vfio.h`](srctree/include/linux/vfio.h)
 
 use super::bindings;
-use kernel::error::{code::*, to_result, Result};
+use kernel::error::{to_result, Result};
 use kernel::ffi::{c_int, c_void};
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -30,13 +30,12 @@ pub(crate) trait VirqfdHandler: Send + Sync + 'static {
 /// # Invariants
 ///
 /// `slot` is the C slot of the virqfd, written by vfio under its own lock
-/// (it clears the slot itself when user space closes the eventfd). While a
-/// virqfd may still call back, `target` holds the `T` it calls: `target`
-/// is only replaced or dropped after `vfio_virqfd_disable()`, which waits
-/// for every virqfd shutdown.
+/// (it clears the slot itself when user space closes the eventfd). Every
+/// virqfd this value enables calls `target`, which it keeps until `drop`
+/// has disabled the virqfd and waited for every shutdown.
 pub(crate) struct Virqfd<T: VirqfdHandler> {
     slot: KBox<Opaque<*mut bindings::virqfd>>,
-    target: Option<Arc<T>>,
+    target: Arc<T>,
 }
 
 // SAFETY: The C slot is only used through vfio's virqfd functions, which
@@ -46,30 +45,22 @@ unsafe impl<T: VirqfdHandler> Send for Virqfd<T> {}
 unsafe impl<T: VirqfdHandler> Sync for Virqfd<T> {}
 
 impl<T: VirqfdHandler> Virqfd<T> {
-    /// Creates an empty (disabled) virqfd slot.
-    pub(crate) fn new() -> Result<Self> {
+    /// Creates an empty (disabled) virqfd slot whose virqfds call `target`.
+    pub(crate) fn new(target: Arc<T>) -> Result<Self> {
         let slot = KBox::new(Opaque::new(core::ptr::null_mut()), GFP_KERNEL)?;
-        Ok(Self { slot, target: None })
+        Ok(Self { slot, target })
     }
 
-    /// Starts calling `target` whenever eventfd `fd` is signalled. Fails
-    /// with `EBUSY` when a virqfd is already active, `EBADF`/`EINVAL` for
-    /// a bad fd, `ENOMEM`.
-    pub(crate) fn enable(&mut self, target: Arc<T>, fd: i32) -> Result {
-        // SAFETY: The slot is valid; vfio reads it under its lock.
-        if unsafe { !(*self.slot.get()).is_null() } {
-            return Err(EBUSY);
-        }
-        // A virqfd that shut itself down (its eventfd was closed) may still
-        // be finishing with the old target: wait for it before replacing.
-        // SAFETY: The slot is valid; with a null slot this only flushes.
-        unsafe { bindings::vfio_virqfd_disable(self.slot.get()) };
-        let data = core::ptr::from_ref::<T>(&target)
+    /// Starts calling the target whenever eventfd `fd` is signalled. Fails
+    /// as `vfio_virqfd_enable()` does, in its order: `EBADF` or `EINVAL`
+    /// for a bad fd, then `EBUSY` when a virqfd is already active, `ENOMEM`.
+    pub(crate) fn enable(&mut self, fd: i32) -> Result {
+        let data = core::ptr::from_ref::<T>(&self.target)
             .cast_mut()
             .cast::<c_void>();
-        // SAFETY: `data` points at the `T` kept alive by `self.target` for
-        // as long as the virqfd can call back (type invariant); the slot is
-        // heap-allocated and outlives the virqfd (`drop` disables it).
+        // SAFETY: `data` points at the `T` that `self.target` keeps alive
+        // until `drop` has disabled every virqfd (type invariant); the slot
+        // is heap-allocated and outlives the virqfd.
         let ret = unsafe {
             bindings::vfio_virqfd_enable(
                 data,
@@ -80,18 +71,13 @@ impl<T: VirqfdHandler> Virqfd<T> {
                 fd,
             )
         };
-        to_result(ret)?;
-        // INVARIANT: The virqfd calls back into `target`, which we keep.
-        self.target = Some(target);
-        Ok(())
+        to_result(ret)
     }
 
     /// Stops the virqfd, waiting until it no longer calls back.
     pub(crate) fn disable(&mut self) {
         // SAFETY: The slot is valid.
         unsafe { bindings::vfio_virqfd_disable(self.slot.get()) };
-        // INVARIANT: No virqfd calls back any more.
-        self.target = None;
     }
 
     /// Waits for a running or queued [`VirqfdHandler::thread`].
@@ -103,6 +89,7 @@ impl<T: VirqfdHandler> Virqfd<T> {
 
 impl<T: VirqfdHandler> Drop for Virqfd<T> {
     fn drop(&mut self) {
+        // After this no virqfd calls the target; then it can go.
         self.disable();
     }
 }

@@ -96,7 +96,7 @@ impl Passthrough {
             }),
             GFP_KERNEL,
         )?;
-        let unmask = Virqfd::new()?;
+        let unmask = Virqfd::new(shared.clone())?;
         if st.vectors.get(&0).is_none() {
             st.vectors
                 .try_create_and_insert(0, VectorCtx::new_intx(), GFP_KERNEL_ACCOUNT)?;
@@ -390,7 +390,7 @@ impl Backend for Passthrough {
             }
             Data::Eventfd(fds) => {
                 if fds[0] >= 0 {
-                    return line.unmask.enable(line.shared.clone(), fds[0]);
+                    return line.unmask.enable(fds[0]);
                 }
                 line.unmask.disable();
             }
