@@ -11,6 +11,12 @@
 # The TAP goes to $VPI_RESULTS (a file that /init sends back at the end); a
 # one-line summary per test goes to the console. /init adds "exit=<status>".
 # Exits non-zero when a test fails or times out, or when there is no test.
+#
+# Usage: check.sh [--nointxmask] [TEST...]: only the named tests (then the
+# teardown), every test without names. --nointxmask first checks that the
+# kernel was booted with vfio_pci.nointxmask=1 (every INTx line exclusive,
+# masked at the interrupt controller, for vfio-pci and vfio-pci-intrs
+# alike: vfio_pci_core holds the setting).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -24,6 +30,18 @@ twins() {
 		echo "vfio-pci 0000:00:03.0"
 		echo "vfio-pci-intrs 0000:00:04.0"
 		;;
+	vfio_intx_test | vfio_lifecycle_test | vfio_req_test)
+		echo "vfio-pci 0000:00:03.0"
+		echo "vfio-pci-intrs 0000:00:04.0"
+		;;
+	vfio_igb_test)
+		echo "vfio-pci 0000:00:05.0"
+		echo "vfio-pci-intrs 0000:00:09.0"
+		;;
+	vfio_ims_test)
+		# The test loads vpi_vidxd.ko and binds the edu itself.
+		echo "vpi-vidxd 0000:00:08.0"
+		;;
 	esac
 }
 
@@ -32,17 +50,21 @@ twins() {
 # "pair:LABEL ORACLE,SUBJECT" lines for test $1, nothing for other tests.
 pairs() {
 	case $1 in
-	vfio_irq_diff_test)
+	vfio_irq_diff_test | vfio_ioctls_client_test.sh)
 		echo "pair:edu 0000:00:03.0,0000:00:04.0"
 		echo "pair:igb 0000:00:05.0,0000:00:09.0"
 		;;
 	esac
 }
 
-# Releases every device bound to vfio-pci-intrs and unloads the module.
+# Releases every device bound to vfio-pci-intrs and unloads the module (and
+# the IMS test's variant driver, if a test left it loaded).
 teardown() {
 	local dev
 
+	if grep -q '^vpi_vidxd ' /proc/modules; then
+		rmmod vpi_vidxd || return 1
+	fi
 	for dev in /sys/bus/pci/drivers/vfio-pci-intrs/0000:*; do
 		[ -e "$dev" ] || continue
 		vpi_release "$(basename "$dev")" || return 1
@@ -67,6 +89,11 @@ prepare() {
 	case $1 in
 	pair:*)
 		prepare_pair "${2%,*}" "${2#*,}"
+		return
+		;;
+	vpi-vidxd)
+		load_intrs || return 1
+		export VPI_VIDXD_BDF="$2"
 		return
 		;;
 	esac
@@ -94,8 +121,31 @@ test_timeout() {
 
 exec 3>"$VPI_RESULTS"
 
+if [ "${1:-}" = --nointxmask ]; then
+	shift
+	if [ "$(cat /sys/module/vfio_pci/parameters/nointxmask)" != Y ]; then
+		echo "Bail out! --nointxmask: vfio_pci.nointxmask=1 is not in effect" >&3
+		echo "check: vfio_pci.nointxmask=1 is not in effect"
+		exit 1
+	fi
+fi
+
+# Whether test $1 was asked for (every test when none was named).
+wanted() {
+	local name="$1" t
+
+	shift
+	[ $# -gt 0 ] || return 0
+	for t in "$@"; do
+		[ "$t" = "$name" ] && return 0
+	done
+	return 1
+}
+
 tests=$(find "$VPI_SELFTESTS" -type f -perm -u+x \
-	\( -name '*_test' -o -name '*_test.sh' \) | sort)
+	\( -name '*_test' -o -name '*_test.sh' \) | sort | while read -r t; do
+	if wanted "$(basename "$t")" "$@"; then echo "$t"; fi
+done)
 # One run per line: "TEST DRIVER BDF" ("- -" for tests without a device,
 # "pair:LABEL ORACLE,SUBJECT" for a twin pair).
 runs=$(for test in $tests; do

@@ -19,40 +19,13 @@
 #include "kselftest_harness.h"
 #include "edu.h"
 #include "vfio_util.h"
-
-/* A raised interrupt must reach its eventfd within this time... */
-#define IRQ_WAIT_MS	2000
-/* ...and nothing more may arrive within this time afterwards. */
-#define QUIET_MS	200
+#include "vfio_test.h"
 
 #define RAISE_VALUE	0x5a
 #define MSI_ROUNDS	5
 #define INTX_ROUNDS	3
 
 static const char *edu_bdf;
-
-/* Asserts that a vfio_util call returned 0, logging what failed if not. */
-#define ASSERT_OK(expr) do { \
-	int __ret = (expr); \
-	ASSERT_EQ(0, __ret) \
-		TH_LOG("%s: %s", self->dev.err, strerror(-__ret)); \
-} while (0)
-
-/* Asserts that the eventfd gets signalled once, with a count of exactly 1. */
-#define ASSERT_FIRES_ONCE(efd) do { \
-	uint64_t __count; \
-	ASSERT_EQ(1, vfio_eventfd_wait(efd, IRQ_WAIT_MS, &__count)) \
-		TH_LOG("no interrupt within %d ms", IRQ_WAIT_MS); \
-	ASSERT_EQ(1, __count); \
-} while (0)
-
-/* Asserts that the eventfd stays quiet for QUIET_MS. */
-#define ASSERT_QUIET(efd) do { \
-	uint64_t __count; \
-	ASSERT_EQ(0, vfio_eventfd_wait(efd, QUIET_MS, &__count)) \
-		TH_LOG("unexpected interrupt, count %llu", \
-		       (unsigned long long)__count); \
-} while (0)
 
 FIXTURE(edu) {
 	struct vfio_dev dev;
@@ -286,16 +259,5 @@ TEST_F(edu, intx_mask_then_unmask)
 
 int main(int argc, char **argv)
 {
-	edu_bdf = vfio_test_bdf(argc, argv);
-	if (!edu_bdf) {
-		ksft_print_header();
-		ksft_exit_skip("no device: pass an edu BDF as the first argument or in VPI_BDF\n");
-	}
-	/* The harness parses the remaining options. */
-	if (argc > 1 && argv[1] == edu_bdf) {
-		argv[1] = argv[0];
-		argv++;
-		argc--;
-	}
-	return test_harness_run(argc, argv);
+	return vfio_test_main(argc, argv, &edu_bdf, "an edu");
 }

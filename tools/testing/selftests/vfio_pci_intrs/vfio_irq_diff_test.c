@@ -1480,7 +1480,7 @@ static void run_table(SELF *self, enum state st)
  * From each state: GET_IRQ_INFO cases, then the table of SET_IRQS
  * requests (one TAP test: setting up the twins is slow in a TCG guest).
  */
-TEST_F_TIMEOUT(diff, table, 110)
+TEST_F_TIMEOUT(diff, table, 400)
 {
 	enum state st;
 
@@ -1801,7 +1801,7 @@ static unsigned long env_ul(const char *name, unsigned long def)
  * sequence only depends on the seed, so the seed and the number of
  * operations done replay it.
  */
-TEST_F_TIMEOUT(diff, random_sequence, 100)
+TEST_F_TIMEOUT(diff, random_sequence, 400)
 {
 	const char *env = getenv("VPI_SEED");
 	uint32_t ops = env_ul("VPI_DIFF_OPS", 300), i;

@@ -18,6 +18,7 @@
 #include <sys/mman.h>
 #include <linux/pci_regs.h>
 
+#include "edu.h"
 #include "vfio_util.h"
 
 /* Records what failed and returns -errno (errno as it was on entry). */
@@ -42,6 +43,7 @@ const char *vfio_test_bdf(int argc, char **argv)
 	return env && *env ? env : NULL;
 }
 
+/* The IOMMU group of a PCI device (BDF) or of a mediated device (UUID). */
 static int iommu_group_of(const char *bdf)
 {
 	char path[PATH_MAX], link[PATH_MAX];
@@ -49,6 +51,11 @@ static int iommu_group_of(const char *bdf)
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
 	len = readlink(path, link, sizeof(link) - 1);
+	if (len < 0 && errno == ENOENT) {
+		snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/iommu_group",
+			 bdf);
+		len = readlink(path, link, sizeof(link) - 1);
+	}
 	if (len < 0)
 		return -errno;
 	link[len] = '\0';
@@ -319,6 +326,14 @@ int vfio_irq_set_eventfds(struct vfio_dev *dev, uint32_t index, uint32_t start,
 			index, start, count, fds, sizeof(int32_t));
 }
 
+int vfio_irq_set_eventfds_action(struct vfio_dev *dev, uint32_t index,
+				 uint32_t action, uint32_t start,
+				 uint32_t count, const int *fds)
+{
+	return set_irqs(dev, VFIO_IRQ_SET_DATA_EVENTFD | action, index, start,
+			count, fds, sizeof(int32_t));
+}
+
 int vfio_irq_set_none(struct vfio_dev *dev, uint32_t index, uint32_t action,
 		      uint32_t start, uint32_t count)
 {
@@ -361,4 +376,130 @@ int vfio_eventfd_wait(int fd, int timeout_ms, uint64_t *count)
 	if (read(fd, count, sizeof(*count)) != sizeof(*count))
 		return -errno;
 	return 1;
+}
+
+int vfio_eventfd_read(int fd, uint64_t *count)
+{
+	*count = 0;
+	if (read(fd, count, sizeof(*count)) == sizeof(*count))
+		return 0;
+	*count = 0;
+	return errno == EAGAIN ? 0 : -errno;
+}
+
+int vfio_eventfd_signal(int fd)
+{
+	uint64_t one = 1;
+
+	return write(fd, &one, sizeof(one)) == sizeof(one) ? 0 : -errno;
+}
+
+int vfio_intx_enable(struct vfio_dev *dev, int trigger, int unmask)
+{
+	int ret;
+
+	ret = vfio_irq_set_eventfds(dev, VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &trigger);
+	if (!ret && unmask >= 0)
+		ret = vfio_irq_set_eventfds_action(dev, VFIO_PCI_INTX_IRQ_INDEX,
+						   VFIO_IRQ_SET_ACTION_UNMASK,
+						   0, 1, &unmask);
+	return ret;
+}
+
+int vfio_command_intx_disable(struct vfio_dev *dev, unsigned int off,
+			      unsigned int len, bool on)
+{
+	const uint8_t bit = PCI_COMMAND_INTX_DISABLE >> 8;
+	uint8_t buf[8], *hi;
+	int ret;
+
+	if (off > PCI_COMMAND + 1 || off + len <= PCI_COMMAND + 1 ||
+	    len > sizeof(buf)) {
+		errno = EINVAL;
+		return fail(dev, "a write of %u bytes at %u misses the command register",
+			    len, off);
+	}
+	ret = vfio_config_read(dev, off, buf, len);
+	if (ret)
+		return ret;
+	hi = &buf[PCI_COMMAND + 1 - off];
+	*hi = on ? *hi | bit : *hi & ~bit;
+	return vfio_config_write(dev, off, buf, len);
+}
+
+int vfio_command_intx_disabled(struct vfio_dev *dev, bool *on)
+{
+	uint16_t cmd;
+	int ret;
+
+	ret = vfio_config_read16(dev, PCI_COMMAND, &cmd);
+	*on = !ret && (cmd & PCI_COMMAND_INTX_DISABLE);
+	return ret;
+}
+
+int vfio_edu_open(struct vfio_dev *dev, const char *bdf)
+{
+	uint32_t ident;
+	int ret;
+
+	ret = vfio_dev_open(dev, bdf);
+	if (!ret)
+		ret = vfio_command_set(dev, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	if (!ret)
+		ret = vfio_bar_read32(dev, EDU_BAR, EDU_IDENT, &ident);
+	if (!ret && ident != EDU_IDENT_VALUE) {
+		errno = ENODEV;
+		return fail(dev, "%s is not an edu device (ident 0x%08x)", bdf,
+			    ident);
+	}
+	return ret;
+}
+
+int vfio_edu_raise(struct vfio_dev *dev, uint32_t bits)
+{
+	return vfio_bar_write32(dev, EDU_BAR, EDU_IRQ_RAISE, bits);
+}
+
+int vfio_edu_ack(struct vfio_dev *dev)
+{
+	uint32_t status;
+	int ret;
+
+	ret = vfio_bar_read32(dev, EDU_BAR, EDU_IRQ_STATUS, &status);
+	if (ret || !status)
+		return ret;
+	return vfio_bar_write32(dev, EDU_BAR, EDU_IRQ_ACK, status);
+}
+
+int vfio_edu_open_eventfds(struct vfio_dev *dev, const char *bdf, int *fds,
+			   int n)
+{
+	int i, ret;
+
+	for (i = 0; i < n; i++)
+		fds[i] = -1;
+	ret = vfio_edu_open(dev, bdf);
+	for (i = 0; !ret && i < n; i++) {
+		fds[i] = vfio_eventfd();
+		if (fds[i] < 0)
+			ret = fail(dev, "eventfd");
+	}
+	return ret;
+}
+
+void vfio_edu_close_eventfds(struct vfio_dev *dev, int *fds, int n)
+{
+	int i;
+
+	if (dev->device_fd >= 0) {
+		vfio_irq_disable(dev, VFIO_PCI_MSI_IRQ_INDEX);
+		vfio_irq_disable(dev, VFIO_PCI_INTX_IRQ_INDEX);
+		vfio_edu_ack(dev);
+	}
+	vfio_dev_close(dev);
+	for (i = 0; i < n; i++) {
+		if (fds[i] >= 0)
+			close(fds[i]);
+		fds[i] = -1;
+	}
 }
