@@ -20,10 +20,10 @@ kernel: install
 	@tools/kernel/build.sh
 
 module: kernel
-	@$(LIB) && "$${KMAKE[@]}" -s -C "$$(kernel_dir)" M=$(CURDIR) modules
+	@$(LIB) && modlock "$${KMAKE[@]}" -s -C "$$(kernel_dir)" M=$(CURDIR) modules
 
 selftests: module
-	@$(LIB) && "$${KMAKE[@]}" -s -C tools/testing/selftests/vfio_pci_intrs \
+	@$(LIB) && modlock "$${KMAKE[@]}" -s -C tools/testing/selftests/vfio_pci_intrs \
 		KDIR="$$(kernel_dir)" OUTPUT=$(CURDIR)/build/selftests
 
 # The main job: boot a guest, load the module, show interrupts arriving.
@@ -42,7 +42,7 @@ lint: module
 	@tools/lint.sh
 
 doc: module
-	@$(LIB) && "$${KMAKE[@]}" -s -C "$$(kernel_dir)" M=$(CURDIR) VPI_RUSTDOC=1 && \
+	@$(LIB) && modlock "$${KMAKE[@]}" -s -C "$$(kernel_dir)" M=$(CURDIR) VPI_RUSTDOC=1 && \
 		echo "rustdoc: $(CURDIR)/Documentation/output/rustdoc/vfio_pci_intrs_main/index.html"
 
 clean:

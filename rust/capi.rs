@@ -94,10 +94,20 @@ pub(crate) unsafe extern "C" fn vfio_pci_ims_init_intr_ctx(
     if vdev.is_null() || pdev.is_null() || num_vectors == 0 {
         return EINVAL.to_ptr();
     }
+    if !super::ims::available() {
+        return kernel::error::Error::from_errno(-(kernel::bindings::EOPNOTSUPP as i32)).to_ptr();
+    }
     // SAFETY: The caller guarantees the pointers are valid; a union of a
-    // `u64` and a pointer is read as its `u64`.
+    // `u64` and a pointer is read as its `u64`. The interrupts are named
+    // after the parent device (an mdev's UUID), not the "vfioN" class
+    // device; `Ims::new` copies the name.
     let (name, pdev, cookie) = unsafe {
-        let name = bindings::vpi_helper_dev_name(core::ptr::addr_of_mut!((*vdev).device));
+        let parent = (*vdev).dev;
+        let name = if parent.is_null() {
+            core::ptr::null()
+        } else {
+            bindings::vpi_helper_dev_name(parent)
+        };
         let name = if name.is_null() {
             c_str!("vfio")
         } else {
@@ -185,6 +195,18 @@ pub(crate) unsafe extern "C" fn vfio_pci_intrs_ioctl(
         Some(Err(e)) => e.to_errno() as c_long,
         None => ENOTTY.to_errno() as c_long,
     }
+}
+
+/// Signals the REQ trigger, as `vfio_pci_core_request()` does for
+/// vfio-pci: 1 if user space had one, 0 if not.
+///
+/// # Safety
+///
+/// `ctx` is live.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn vfio_pci_intrs_request(ctx: *mut CCtx) -> c_int {
+    // SAFETY: The caller guarantees `ctx` is live.
+    c_int::from(unsafe { borrow(ctx) }.signal_req())
 }
 
 /// Marks vectors `start..start + count` emulated.

@@ -16,6 +16,7 @@ EXPORT_SYMBOL_GPL(vfio_pci_ims_init_intr_ctx);
 EXPORT_SYMBOL_GPL(vfio_pci_intrs_release_intr_ctx);
 EXPORT_SYMBOL_GPL(vfio_pci_intrs_ioctl);
 EXPORT_SYMBOL_GPL(vfio_pci_intrs_set_irqs_ioctl);
+EXPORT_SYMBOL_GPL(vfio_pci_intrs_request);
 EXPORT_SYMBOL_GPL(vfio_pci_set_emulated);
 EXPORT_SYMBOL_GPL(vfio_pci_send_signal);
 EXPORT_SYMBOL_GPL(vfio_pci_ims_set_cookie);

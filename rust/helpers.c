@@ -83,12 +83,26 @@ bool vpi_helper_have_ims(void)
 #endif
 }
 
-/* Returns the IMS index (>= 0) and sets *virq, or returns -errno. */
+/*
+ * Returns the IMS index (>= 0) and sets *virq, or returns -errno: -ENODEV
+ * when the device has no IMS domain.
+ *
+ * pci_ims_alloc_irq() takes the device's MSI descriptor lock, which exists
+ * only once the device has MSI data (pci_create_ims_domain() or MSI/MSI-X
+ * enabled): on a device without it, it would dereference NULL. With MSI
+ * data but no IMS domain it fails with -ENODEV itself. The data lives until
+ * the device's driver unbinds, and the caller's driver is bound.
+ */
 int vpi_helper_pci_ims_alloc_irq(struct pci_dev *pdev, u64 cookie, int *virq)
 {
 #ifdef VPI_HAVE_IMS
 	union msi_instance_cookie icookie = { .value = cookie };
-	struct msi_map map = pci_ims_alloc_irq(pdev, &icookie, NULL);
+	struct msi_map map;
+
+	*virq = 0;
+	if (!pdev->dev.msi.data)
+		return -ENODEV;
+	map = pci_ims_alloc_irq(pdev, &icookie, NULL);
 
 	*virq = map.virq;
 	return map.index;

@@ -402,8 +402,24 @@ impl IntrCtx {
     /// software with [`IntrCtx::send_signal`], never backed by a host
     /// interrupt. All or nothing: `EBUSY` when a vector of the range
     /// already has a context, `ENOMEM`. Call before the vectors are used.
+    /// The number of MSI/MSI-X vectors the device has (the larger of the
+    /// two counts GET_IRQ_INFO reports): the bound of the vector numbers
+    /// the C API accepts.
+    fn vector_limit(&self) -> u32 {
+        [Index::Msi, Index::Msix]
+            .iter()
+            .filter(|&&index| self.backend.has_index(index))
+            .filter_map(|&index| self.backend.irq_info(index).ok())
+            .map(|info| info.count)
+            .max()
+            .unwrap_or(0)
+    }
+
     pub(crate) fn set_emulated(&self, start: u32, count: u32) -> Result {
         let end = start.checked_add(count).ok_or(EINVAL)?;
+        if end > self.vector_limit() {
+            return Err(EINVAL);
+        }
         let cookie = self.backend.default_cookie();
         let mut state = self.igate.lock();
         if (start..end).any(|v| state.vectors.get(&v).is_some()) {
@@ -443,7 +459,7 @@ impl IntrCtx {
     /// live interrupt keeps its cookie). `EINVAL` unless IMS-backed, or
     /// when the vector is emulated; `ENOMEM`.
     pub(crate) fn set_cookie(&self, vector: u32, cookie: u64) -> Result {
-        if !self.backend.is_ims() {
+        if !self.backend.is_ims() || vector >= self.vector_limit() {
             return Err(EINVAL);
         }
         let mut state = self.igate.lock();
@@ -682,7 +698,12 @@ pub(crate) fn set_vector_signal(
     ctx.producer = match BypassProducer::register(trigger.eventfd(), virq) {
         Ok(p) => Some(p),
         Err(e) => {
-            pr_info!("irq bypass producer registration fails: {:?}\n", e);
+            pr_info!(
+                "irq bypass producer ({:?} vector {}) registration fails: {}\n",
+                index,
+                vector,
+                e.to_errno()
+            );
             None
         }
     };

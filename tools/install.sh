@@ -3,8 +3,9 @@
 #
 # Installs what the project needs on Debian 12, and nothing when all of it is
 # already there: Debian's linux-source-6.12, rustc-web 1.85 with its sources,
-# clippy and rustfmt, LLVM 19, the kernel's build dependencies, QEMU 10 from
-# bookworm-backports (for the igb device), and bindgen-cli from crates.io.
+# cargo, clippy and rustfmt, LLVM 19, the kernel's build dependencies, QEMU 10
+# from bookworm-backports (for the igb device), and bindgen-cli from crates.io
+# (the crates of tools/vfio-ioctls-client come from there too, at build time).
 set -euo pipefail
 # shellcheck source=tools/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -14,9 +15,11 @@ APT_PKGS=(
 	"rustc-web=$RUST_VERSION" "rust-web-src=$RUST_VERSION"
 	"libstd-rust-web-dev=$RUST_VERSION" "libstd-rust-web-1.85=$RUST_VERSION"
 	"rust-web-clippy=$RUST_VERSION" "rustfmt-web=$RUST_VERSION"
+	"cargo-web=$RUST_VERSION"
 	clang-19 lld-19 llvm-19 libclang-19-dev
 	flex bison bc libelf-dev libssl-dev cpio kmod xz-utils make gcc
 	libc6-dev python3 perl busybox-static pciutils shellcheck
+	python3-matplotlib
 )
 QEMU_MIN=10
 
@@ -71,13 +74,9 @@ if [ -n "$missing" ] || ! qemu_ok; then
 fi
 
 if ! [ -x "$BINDGEN" ] || ! "$BINDGEN" --version | grep -q "$BINDGEN_VERSION"; then
-	if ! command -v cargo >/dev/null; then
-		need_root
-		apt-get install -y -qq --no-install-recommends "cargo-web=$RUST_VERSION" >/dev/null
-	fi
 	step "cargo: installing bindgen-cli $BINDGEN_VERSION into $BINDGEN_ROOT"
 	mkdir -p "$CACHE"
-	cargo install -q bindgen-cli --locked --version "$BINDGEN_VERSION" \
+	/usr/bin/cargo install -q bindgen-cli --locked --version "$BINDGEN_VERSION" \
 		--root "$BINDGEN_ROOT"
 	step_done
 fi

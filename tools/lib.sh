@@ -24,6 +24,14 @@ KMAKE=(make "LLVM=$LLVM_SUFFIX" RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc
        RUSTFMT=/usr/bin/rustfmt CLIPPY_DRIVER=/usr/bin/clippy-driver
        "BINDGEN=$BINDGEN")
 
+# Runs "$@" holding the checkout's build lock: the module's builds (make
+# module, its tests, clippy, rustdoc) write the same objects, so two at once
+# (two terminals, or a test run beside a lint) would corrupt each other.
+modlock() {
+	mkdir -p "$TOP/build"
+	flock "$TOP/build/.kbuild.lock" "$@"
+}
+
 # The kernel flavour: "debug" (tests) or "release" (benchmarks).
 FLAVOUR=${FLAVOUR:-debug}
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Host-side checks, one TAP line each: rustfmt, clippy (warnings fail),
+# Host-side checks, one TAP line each: rustfmt, clippy (warnings fail; also
+# of the cargo crate tools/vfio-ioctls-client),
 # rustdoc (warnings fail), checkpatch on the C sources and kernel patches,
 # and a shell script check. Exits non-zero when any check fails.
 set -uo pipefail
@@ -30,7 +31,7 @@ check() {
 }
 
 kbuild() {
-	"${KMAKE[@]}" -s -C "$KDIR" M="$TOP" "$@"
+	modlock "${KMAKE[@]}" -s -C "$KDIR" M="$TOP" "$@"
 }
 
 # Rebuilds the crate with the given extra make variables (a changed command
@@ -50,6 +51,10 @@ mapfile -t shs < <(git ls-files '*.sh' .ci/run)
 
 check rustfmt /usr/bin/rustfmt --check --config-path "$KDIR/.rustfmt.toml" "${rs[@]}"
 check clippy crate_with CLIPPY=1 W=1
+# The vfio-ioctls client (tools/vfio-ioctls-client) is a cargo crate: its
+# sources are among the rustfmt files above; clippy runs through cargo.
+check "clippy (vfio-ioctls-client)" tools/vfio-ioctls-client/cargo.sh clippy -q \
+	--release --locked --target x86_64-unknown-linux-gnu -- -D warnings
 check rustdoc kbuild VPI_RUSTDOC=1
 checkpatch() {
 	"$KDIR/scripts/checkpatch.pl" --no-tree --quiet --strict --show-types "$@"

@@ -24,7 +24,7 @@ union msi_instance_cookie;
  * The version of this API. It changes whenever a function's meaning changes,
  * so a variant driver built against one header can refuse another module.
  */
-#define VFIO_PCI_INTRS_API_VERSION 1
+#define VFIO_PCI_INTRS_API_VERSION 2
 
 /**
  * struct vfio_pci_intr_ctx - An interrupt context (opaque).
@@ -69,11 +69,12 @@ vfio_pci_intrs_init_intr_ctx(struct vfio_pci_core_device *vdev);
  * MSI-X (always enabled, vectors allocated one at a time, no NORESIZE) and
  * REQ. Each vector that gets a trigger gets a host IMS interrupt,
  * allocated with the vector's cookie, freed when the trigger is cleared.
- * On a kernel without PCI/IMS the context is created, but enabling a
- * vector fails with -EOPNOTSUPP.
+ * Enabling a vector fails with -ENODEV while @pdev has no IMS domain, and
+ * with -EBUSY when the domain has no free slot.
  *
  * Context: Process context; may sleep.
- * Return: The context, or an ERR_PTR(): -EINVAL, -ENOMEM.
+ * Return: The context, or an ERR_PTR(): -EINVAL, -ENOMEM; -EOPNOTSUPP on a
+ * kernel without PCI/IMS.
  */
 struct vfio_pci_intr_ctx *
 vfio_pci_ims_init_intr_ctx(struct vfio_device *vdev, struct pci_dev *pdev,
@@ -129,6 +130,19 @@ int vfio_pci_intrs_set_irqs_ioctl(struct vfio_pci_intr_ctx *ctx, u32 flags,
 				  unsigned int count, void *data);
 
 /**
+ * vfio_pci_intrs_request() - Ask user space to release the device.
+ * @ctx: The context.
+ *
+ * Signals the REQ trigger, if user space set one, as vfio-pci does when its
+ * device is being unbound while open. For a variant driver's
+ * vfio_device_ops.request.
+ *
+ * Context: Process context; may sleep. Takes the context's lock.
+ * Return: 1 if a REQ trigger was signalled, 0 if user space has none.
+ */
+int vfio_pci_intrs_request(struct vfio_pci_intr_ctx *ctx);
+
+/**
  * vfio_pci_set_emulated() - Mark vectors emulated.
  * @ctx: The context.
  * @start: First vector.
@@ -139,7 +153,8 @@ int vfio_pci_intrs_set_irqs_ioctl(struct vfio_pci_intr_ctx *ctx, u32 flags,
  *
  * Context: Process context; may sleep.
  * Return: 0; -EBUSY if a vector of the range is already in use (nothing is
- * changed); -EINVAL on overflow; -ENOMEM.
+ * changed); -EINVAL if the range goes past the device's MSI/MSI-X vector
+ * count; -ENOMEM.
  */
 int vfio_pci_set_emulated(struct vfio_pci_intr_ctx *ctx, unsigned int start,
 			  unsigned int count);
@@ -166,8 +181,8 @@ int vfio_pci_send_signal(struct vfio_pci_intr_ctx *ctx, unsigned int vector);
  * interrupt keeps the cookie it was allocated with.
  *
  * Context: Process context; may sleep.
- * Return: 0; -EINVAL if @ctx is not IMS-backed or @vector is emulated;
- * -ENOMEM.
+ * Return: 0; -EINVAL if @ctx is not IMS-backed, @vector is emulated or not
+ * below the context's vector count; -ENOMEM.
  */
 int vfio_pci_ims_set_cookie(struct vfio_pci_intr_ctx *ctx, unsigned int vector,
 			    const union msi_instance_cookie *cookie);
