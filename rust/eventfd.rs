@@ -34,7 +34,7 @@ impl EventFd {
     pub(crate) fn from_fd(fd: i32) -> Result<Self> {
         // SAFETY: `eventfd_ctx_fdget` accepts any value and returns either a
         // new reference or an error pointer.
-        let ptr = from_err_ptr(unsafe { bindings::eventfd_ctx_fdget(fd) })?;
+        let ptr = from_err_ptr(unsafe { bindings::vpi_helper_eventfd_ctx_fdget(fd) })?;
         // INVARIANT: `from_err_ptr` filtered out errors, so `ptr` is a
         // valid context and we own the reference `eventfd_ctx_fdget` took.
         NonNull::new(ptr)

@@ -3,6 +3,8 @@
  * Non-inline wrappers around `static inline` kernel functions, for Rust.
  * See helpers.h.
  */
+#include <linux/error-injection.h>
+
 #include "helpers.h"
 
 /* Values rust/ spells out because bindgen cannot see them. */
@@ -41,6 +43,30 @@ int vpi_helper_pci_alloc_irq_vectors(struct pci_dev *pdev, unsigned int min,
 {
 	return pci_alloc_irq_vectors(pdev, min, max, flags);
 }
+ALLOW_ERROR_INJECTION(vpi_helper_pci_alloc_irq_vectors, ERRNO);
+
+int vpi_helper_pci_msix_alloc_irq_at(struct pci_dev *pdev, unsigned int index,
+				     int *virq)
+{
+	struct msi_map map = pci_msix_alloc_irq_at(pdev, index, NULL);
+
+	*virq = map.virq;
+	return map.index;
+}
+ALLOW_ERROR_INJECTION(vpi_helper_pci_msix_alloc_irq_at, ERRNO);
+
+int vpi_helper_request_irq(unsigned int irq, irq_handler_t handler,
+			   unsigned long flags, const char *name, void *dev)
+{
+	return request_threaded_irq(irq, handler, NULL, flags, name, dev);
+}
+ALLOW_ERROR_INJECTION(vpi_helper_request_irq, ERRNO);
+
+struct eventfd_ctx *vpi_helper_eventfd_ctx_fdget(int fd)
+{
+	return eventfd_ctx_fdget(fd);
+}
+ALLOW_ERROR_INJECTION(vpi_helper_eventfd_ctx_fdget, ERRNO);
 
 /* pci_register_driver() is a macro that names the calling module. */
 int vpi_helper_pci_register_driver(struct pci_driver *drv)
@@ -111,6 +137,7 @@ int vpi_helper_pci_ims_alloc_irq(struct pci_dev *pdev, u64 cookie, int *virq)
 	return -EOPNOTSUPP;
 #endif
 }
+ALLOW_ERROR_INJECTION(vpi_helper_pci_ims_alloc_irq, ERRNO);
 
 void vpi_helper_pci_ims_free_irq(struct pci_dev *pdev, int index, int virq)
 {

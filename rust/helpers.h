@@ -8,6 +8,7 @@
 #define _VPI_HELPERS_H
 
 #include <linux/eventfd.h>
+#include <linux/interrupt.h>
 #include <linux/msi.h>
 #include <linux/pci.h>
 #include <linux/spinlock.h>
@@ -26,6 +27,19 @@ void vpi_helper_pci_set_drvdata(struct pci_dev *pdev, void *data);
 void vpi_helper_vfio_put_device(struct vfio_device *device);
 const char *vpi_helper_dev_name(struct device *dev);
 bool vpi_helper_have_ims(void);
+
+/*
+ * Fault injection points: wrappers of the module's request and allocation
+ * calls that fail_function can make fail (ALLOW_ERROR_INJECTION, ERRNO),
+ * e.g. echo vpi_helper_request_irq > /sys/kernel/debug/fail_function/inject.
+ * vpi_helper_pci_alloc_irq_vectors() and vpi_helper_pci_ims_alloc_irq() are
+ * injection points too.
+ */
+int vpi_helper_request_irq(unsigned int irq, irq_handler_t handler,
+			   unsigned long flags, const char *name, void *dev);
+struct eventfd_ctx *vpi_helper_eventfd_ctx_fdget(int fd);
+int vpi_helper_pci_msix_alloc_irq_at(struct pci_dev *pdev, unsigned int index,
+				     int *virq);
 int vpi_helper_pci_ims_alloc_irq(struct pci_dev *pdev, u64 cookie, int *virq);
 void vpi_helper_pci_ims_free_irq(struct pci_dev *pdev, int index, int virq);
 

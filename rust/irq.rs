@@ -88,10 +88,9 @@ impl<T: Handler + 'static> Registration<T> {
             // cookie points at the pinned handler, freed only after
             // `free_irq()` in `drop`.
             let ret = unsafe {
-                bindings::request_threaded_irq(
+                bindings::vpi_helper_request_irq(
                     irq,
                     Some(handle_irq::<T>),
-                    None,
                     flags.0 as kernel::ffi::c_ulong,
                     name.as_char_ptr(),
                     cookie,

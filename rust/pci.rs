@@ -187,12 +187,13 @@ impl PciDev {
     /// Allocates MSI-X vector `index` while MSI-X is enabled
     /// (`pci_msix_alloc_irq_at()`); returns its Linux interrupt.
     pub(crate) fn msix_alloc_irq_at(&self, index: u32) -> Result<u32> {
-        // SAFETY: By the type invariant the device is valid; a null
-        // affinity means the default.
-        let map =
-            unsafe { bindings::pci_msix_alloc_irq_at(self.as_raw(), index, core::ptr::null()) };
-        to_result(map.index)?;
-        Ok(map.virq as u32)
+        let mut virq = 0;
+        // SAFETY: By the type invariant the device is valid; `virq` is
+        // valid for writes. (The helper passes the default affinity.)
+        let index =
+            unsafe { bindings::vpi_helper_pci_msix_alloc_irq_at(self.as_raw(), index, &mut virq) };
+        to_result(index)?;
+        Ok(virq as u32)
     }
 }
 

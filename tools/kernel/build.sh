@@ -14,14 +14,20 @@ set -euo pipefail
 KDIR=$(kernel_dir)
 mkdir -p "$CACHE"
 
+up_to_date() {
+	if [ -f "$KDIR/.vpi-built" ]; then
+		echo "==> kernel $KVER ($FLAVOUR) is up to date in $KDIR"
+		exit 0
+	fi
+}
+
+# A built tree is never touched again: no need to wait for a build of
+# another flavour to see that.
+up_to_date
 # One kernel build at a time on this machine, whoever starts it.
 exec 9>"$CACHE/kernel-build.lock"
 flock 9
-
-if [ -f "$KDIR/.vpi-built" ]; then
-	echo "==> kernel $KVER ($FLAVOUR) is up to date in $KDIR"
-	exit 0
-fi
+up_to_date
 
 if ! [ -f "$KDIR/Makefile" ]; then
 	step "unpacking linux-source-$KVER into $KDIR"
@@ -50,7 +56,9 @@ scripts/kconfig/merge_config.sh -m -O . .config "${frags[@]}" >/dev/null
 "${KMAKE[@]}" -s rustavailable >/dev/null || die "Rust is not available to the kernel build"
 
 # Every option the fragments ask for must be in the final .config, as asked:
-# Kconfig silently drops options whose dependencies are not met.
+# Kconfig silently drops options whose dependencies are not met. A later
+# fragment overrides an earlier one (as merge_config.sh does): the last
+# value of each option counts.
 bad=0
 while IFS= read -r line; do
 	case "$line" in
@@ -68,7 +76,7 @@ while IFS= read -r line; do
 		fi
 		;;
 	esac
-done < <(cat "${frags[@]}")
+done < <(cat "${frags[@]}" | tac | awk -F= '!seen[$1]++')
 [ "$bad" = 0 ] || die "kernel configuration does not match the fragments"
 step_done
 

@@ -12,11 +12,11 @@
 # one-line summary per test goes to the console. /init adds "exit=<status>".
 # Exits non-zero when a test fails or times out, or when there is no test.
 #
-# Usage: check.sh [--nointxmask] [TEST...]: only the named tests (then the
-# teardown), every test without names. --nointxmask first checks that the
-# kernel was booted with vfio_pci.nointxmask=1 (every INTx line exclusive,
-# masked at the interrupt controller, for vfio-pci and vfio-pci-intrs
-# alike: vfio_pci_core holds the setting).
+# Usage: check.sh [--nointxmask] [TEST[:DRIVER|:PAIR]...]: only the named
+# runs (then the teardown), every run without names. --nointxmask first
+# checks that the kernel was booted with vfio_pci.nointxmask=1 (every INTx
+# line exclusive, masked at the interrupt controller, for vfio-pci and
+# vfio-pci-intrs alike: vfio_pci_core holds the setting).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -130,32 +130,35 @@ if [ "${1:-}" = --nointxmask ]; then
 	fi
 fi
 
-# Whether test $1 was asked for (every test when none was named).
+# Whether the run of test $1 with driver (or pair:LABEL) $2 was asked for
+# by the names in $3...: "TEST" asks for every run of TEST, "TEST:DRIVER"
+# or "TEST:LABEL" for one driver's or one pair's. No names: everything.
 wanted() {
-	local name="$1" t
+	local name="$1" drv="$2" t
 
-	shift
+	shift 2
 	[ $# -gt 0 ] || return 0
 	for t in "$@"; do
-		[ "$t" = "$name" ] && return 0
+		case $t in
+		"$name" | "$name:$drv" | "$name:${drv#pair:}") return 0 ;;
+		esac
 	done
 	return 1
 }
 
 tests=$(find "$VPI_SELFTESTS" -type f -perm -u+x \
-	\( -name '*_test' -o -name '*_test.sh' \) | sort | while read -r t; do
-	if wanted "$(basename "$t")" "$@"; then echo "$t"; fi
-done)
+	\( -name '*_test' -o -name '*_test.sh' \) | sort)
 # One run per line: "TEST DRIVER BDF" ("- -" for tests without a device,
 # "pair:LABEL ORACLE,SUBJECT" for a twin pair).
 runs=$(for test in $tests; do
 	pairs=$(twins "$(basename "$test")")
 	[ -n "$pairs" ] || pairs=$(pairs "$(basename "$test")")
-	if [ -z "$pairs" ]; then
-		echo "$test - -"
-	else
-		echo "$pairs" | while read -r drv bdf; do echo "$test $drv $bdf"; done
-	fi
+	[ -n "$pairs" ] || pairs="- -"
+	echo "$pairs" | while read -r drv bdf; do
+		if wanted "$(basename "$test")" "$drv" "$@"; then
+			echo "$test $drv $bdf"
+		fi
+	done
 done)
 # Last, the module must let go of every device and unload cleanly.
 runs="$runs
