@@ -5,14 +5,15 @@
 //!
 //! Each function is `#[no_mangle] extern "C"` and exported to other modules
 //! by `rust/exports.c`. An interrupt context is handed to C as an opaque
-//! `struct vfio_pci_intr_ctx *`: an `Arc<IntrCtx>` in foreign form, owned
-//! by the caller from `*_init_intr_ctx()` until
-//! `vfio_pci_intrs_release_intr_ctx()`. The header's kernel-doc is the
-//! contract each `# Safety` section refers to.
+//! `struct vfio_pci_intr_ctx *`: a [`Handle`] in foreign form, owned by the
+//! caller from `*_init_intr_ctx()` until `vfio_pci_intrs_release_intr_ctx()`.
+//! The header's kernel-doc is the contract each `# Safety` section refers
+//! to.
 
 use super::bindings;
 use super::pci::PciDev;
 use super::vfio::CoreDeviceHandle;
+use crate::debugfs::DeviceView;
 use crate::frontend::IntrCtx;
 use crate::ims::Ims;
 use crate::passthrough::Passthrough;
@@ -23,6 +24,8 @@ use kernel::ffi::{c_int, c_long, c_uint, c_ulong, c_void};
 use kernel::prelude::*;
 use kernel::str::CStr;
 use kernel::sync::{Arc, ArcBorrow};
+use kernel::fmt;
+use kernel::str::CString;
 use kernel::types::ForeignOwnable;
 
 /// The version of the C API, `VFIO_PCI_INTRS_API_VERSION` in the header.
@@ -31,9 +34,23 @@ pub(crate) const API_VERSION: i32 = bindings::VFIO_PCI_INTRS_API_VERSION as i32;
 /// The opaque C type of an interrupt context.
 type CCtx = c_void;
 
-fn to_c(ctx: Result<Arc<IntrCtx>>) -> *mut CCtx {
-    match ctx {
-        Ok(ctx) => ctx.into_foreign().cast_mut(),
+/// What a C caller holds: the interrupt context and its debugfs view
+/// (`vfio-pci-intrs/<name>/vectors`, as the driver's own devices have).
+pub(crate) struct Handle {
+    intr: Arc<IntrCtx>,
+    // Removed before the context is closed.
+    view: Option<DeviceView>,
+}
+
+/// Hands a new context to C, with a view named `name`.
+fn to_c(name: &CStr, intr: Result<Arc<IntrCtx>>) -> *mut CCtx {
+    let handle = intr.and_then(|intr| {
+        // The view is a convenience: the context works without it.
+        let view = DeviceView::new(name, intr.clone()).ok();
+        Ok(KBox::new(Handle { intr, view }, GFP_KERNEL)?)
+    });
+    match handle {
+        Ok(handle) => handle.into_foreign().cast_mut(),
         Err(e) => e.to_ptr(),
     }
 }
@@ -42,8 +59,9 @@ fn to_c(ctx: Result<Arc<IntrCtx>>) -> *mut CCtx {
 ///
 /// `ctx` was returned by an `*_init_intr_ctx()` function and not released.
 unsafe fn borrow<'a>(ctx: *mut CCtx) -> ArcBorrow<'a, IntrCtx> {
-    // SAFETY: The caller guarantees `ctx` is a live context.
-    unsafe { <Arc<IntrCtx> as ForeignOwnable>::borrow(ctx) }
+    // SAFETY: The caller guarantees `ctx` is a live handle.
+    let handle: &'a Handle = unsafe { <KBox<Handle> as ForeignOwnable>::borrow(ctx) };
+    handle.intr.as_arc_borrow()
 }
 
 fn to_errno(r: Result) -> c_int {
@@ -72,7 +90,11 @@ pub(crate) unsafe extern "C" fn vfio_pci_intrs_init_intr_ctx(
     // SAFETY: The caller guarantees the device outlives the context, which
     // is the only holder of the handle.
     let handle = unsafe { CoreDeviceHandle::from_raw(vdev) };
-    to_c((|| {
+    let name = match CString::try_from_fmt(fmt!("{}", handle.pdev().name())) {
+        Ok(name) => name,
+        Err(e) => return e.to_ptr(),
+    };
+    to_c(&name, (|| {
         let backend: Arc<dyn crate::backend::Backend> =
             Arc::new(Passthrough::new(handle), GFP_KERNEL)?;
         Arc::pin_init(IntrCtx::new(backend), GFP_KERNEL)
@@ -120,7 +142,7 @@ pub(crate) unsafe extern "C" fn vfio_pci_ims_init_intr_ctx(
         };
         (name, PciDev::from_raw(pdev), cookie)
     };
-    to_c((|| {
+    to_c(name, (|| {
         let backend: Arc<dyn crate::backend::Backend> =
             Arc::new(Ims::new(pdev, name, num_vectors, cookie)?, GFP_KERNEL)?;
         Arc::pin_init(IntrCtx::new(backend), GFP_KERNEL)
@@ -137,9 +159,11 @@ pub(crate) unsafe extern "C" fn vfio_pci_intrs_release_intr_ctx(ctx: *mut CCtx) 
     if ctx.is_null() {
         return;
     }
-    // SAFETY: The caller gives back its reference.
-    let ctx = unsafe { <Arc<IntrCtx> as ForeignOwnable>::from_foreign(ctx) };
-    ctx.close();
+    // SAFETY: The caller gives back its handle.
+    let handle = unsafe { <KBox<Handle> as ForeignOwnable>::from_foreign(ctx) };
+    let Handle { intr, view } = KBox::into_inner(handle);
+    drop(view);
+    intr.close();
 }
 
 /// Dispatches a validated SET_IRQS request.

@@ -398,10 +398,6 @@ impl IntrCtx {
         st.req_trigger = None;
     }
 
-    /// Marks vectors `start..start + count` emulated: signalled from
-    /// software with [`IntrCtx::send_signal`], never backed by a host
-    /// interrupt. All or nothing: `EBUSY` when a vector of the range
-    /// already has a context, `ENOMEM`. Call before the vectors are used.
     /// The number of MSI/MSI-X vectors the device has (the larger of the
     /// two counts GET_IRQ_INFO reports): the bound of the vector numbers
     /// the C API accepts.
@@ -415,6 +411,11 @@ impl IntrCtx {
             .unwrap_or(0)
     }
 
+    /// Marks vectors `start..start + count` emulated: signalled from
+    /// software with [`IntrCtx::send_signal`], never backed by a host
+    /// interrupt. All or nothing: `EBUSY` when a vector of the range
+    /// already has a context, `EINVAL` past the device's vectors, `ENOMEM`.
+    /// Call before the vectors are used.
     pub(crate) fn set_emulated(&self, start: u32, count: u32) -> Result {
         let end = start.checked_add(count).ok_or(EINVAL)?;
         if end > self.vector_limit() {

@@ -48,7 +48,8 @@ int vfio_pci_intrs_api_version(void);
  * @vdev: The core device, initialised by vfio_pci_core_init_dev(). It must
  *        outlive the context.
  *
- * INTx, MSI and MSI-X of the PCI device, ERR and REQ, as vfio-pci does.
+ * INTx, MSI and MSI-X of the PCI device, ERR and REQ, as vfio-pci does. The
+ * context's vectors are shown in debugfs, vfio-pci-intrs/<BDF>/vectors.
  *
  * Context: Process context; may sleep.
  * Return: The context, or an ERR_PTR(): -EINVAL, -ENOMEM.
@@ -58,8 +59,9 @@ vfio_pci_intrs_init_intr_ctx(struct vfio_pci_core_device *vdev);
 
 /**
  * vfio_pci_ims_init_intr_ctx() - Create a context for an IMS-backed device.
- * @vdev: The virtual VFIO device; its name names the interrupts
- *        ("vfio-ims[N](name)").
+ * @vdev: The virtual VFIO device. Its parent device's name (vdev->dev, an
+ *        mdev's UUID) names the interrupts ("vfio-ims[N](name)") and the
+ *        debugfs view (vfio-pci-intrs/<name>/vectors).
  * @pdev: The PCI device that owns the IMS domain (pci_create_ims_domain()).
  *        The context holds a reference to it.
  * @num_vectors: Number of guest MSI-X vectors.

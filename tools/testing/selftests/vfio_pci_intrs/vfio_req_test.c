@@ -41,39 +41,6 @@
 
 static const char *req_bdf;
 
-/* Puts the name of the driver bdf is bound to in buf; -ENOENT if none. */
-static int driver_of(const char *bdf, char *buf, size_t len)
-{
-	char path[PATH_MAX], link[PATH_MAX];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return -errno;
-	link[n] = '\0';
-	snprintf(buf, len, "%s", basename(link));
-	return 0;
-}
-
-static int sysfs_write(const char *path, const char *val)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	if (n < 0) {
-		n = -errno;
-		close(fd);
-		return n;
-	}
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -EIO;
-}
-
 /*
  * Waits up to timeout_ms for child pid to exit: 1 with its wait status in
  * *status when it did, 0 when it still runs, -errno on error.
@@ -115,7 +82,7 @@ FIXTURE_SETUP(req)
 	self->dev.device_fd = -1;
 	self->dev.group_fd = -1;
 	self->dev.container_fd = -1;
-	ASSERT_EQ(0, driver_of(req_bdf, self->driver, sizeof(self->driver)))
+	ASSERT_EQ(0, vfio_driver_of(req_bdf, self->driver, sizeof(self->driver)))
 		TH_LOG("%s is bound to no driver", req_bdf);
 	if (env && *env)
 		ASSERT_STREQ(env, self->driver);
@@ -141,10 +108,10 @@ FIXTURE_TEARDOWN(req)
 	vfio_dev_close(&self->dev);
 	if (self->child > 0)
 		waitpid(self->child, &status, 0);
-	if (driver_of(req_bdf, now, sizeof(now)) == -ENOENT) {
+	if (vfio_driver_of(req_bdf, now, sizeof(now)) == -ENOENT) {
 		snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/bind",
 			 self->driver);
-		if (sysfs_write(path, req_bdf))
+		if (vfio_sysfs_write(path, req_bdf))
 			TH_LOG("could not bind %s to %s again", req_bdf,
 			       self->driver);
 	}
@@ -173,7 +140,7 @@ static pid_t start_unbind(struct vfio_dev *dev, const int *efd)
 		vfio_dev_close(dev);
 		close(efd[0]);
 		close(efd[1]);
-		ret = sysfs_write(path, req_bdf);
+		ret = vfio_sysfs_write(path, req_bdf);
 		_exit(ret ? -ret : 0);
 	}
 	return pid;
@@ -204,16 +171,16 @@ static void close_and_finish_unbind(struct __test_metadata *_metadata,
 		done = waitpid(child, &status, 0) == child;
 	EXPECT_TRUE(done && WIFEXITED(status) && !WEXITSTATUS(status))
 		TH_LOG("unbind: status 0x%x", status);
-	EXPECT_EQ(-ENOENT, driver_of(req_bdf, now, sizeof(now)))
+	EXPECT_EQ(-ENOENT, vfio_driver_of(req_bdf, now, sizeof(now)))
 		TH_LOG("%s is still bound to %s", req_bdf, now);
 
-	if (driver_of(req_bdf, now, sizeof(now)) == -ENOENT) {
+	if (vfio_driver_of(req_bdf, now, sizeof(now)) == -ENOENT) {
 		snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/bind",
 			 driver);
-		ASSERT_EQ(0, sysfs_write(path, req_bdf))
+		ASSERT_EQ(0, vfio_sysfs_write(path, req_bdf))
 			TH_LOG("bind %s to %s", req_bdf, driver);
 	}
-	ASSERT_EQ(0, driver_of(req_bdf, now, sizeof(now)));
+	ASSERT_EQ(0, vfio_driver_of(req_bdf, now, sizeof(now)));
 	ASSERT_STREQ(driver, now);
 	/* Usable again. */
 	ASSERT_EQ(0, vfio_dev_open(dev, req_bdf)) TH_LOG("%s", dev->err);

@@ -121,4 +121,14 @@ int vfio_edu_open_eventfds(struct vfio_dev *dev, const char *bdf, int *fds,
  */
 void vfio_edu_close_eventfds(struct vfio_dev *dev, int *fds, int n);
 
+/* Writes val to a sysfs file in one write: 0 or -errno. */
+int vfio_sysfs_write(const char *path, const char *val);
+/* Reads a sysfs file into buf (NUL-terminated, at most len - 1 bytes). */
+int vfio_sysfs_read(const char *path, char *buf, size_t len);
+/*
+ * Puts the name of the driver PCI device bdf is bound to in buf; -ENOENT
+ * when it has none.
+ */
+int vfio_driver_of(const char *bdf, char *buf, size_t len);
+
 #endif /* VFIO_UTIL_H */
