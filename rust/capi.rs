@@ -21,11 +21,11 @@ use core::ptr::NonNull;
 use kernel::c_str;
 use kernel::error::{code::*, Result};
 use kernel::ffi::{c_int, c_long, c_uint, c_ulong, c_void};
+use kernel::fmt;
 use kernel::prelude::*;
 use kernel::str::CStr;
-use kernel::sync::{Arc, ArcBorrow};
-use kernel::fmt;
 use kernel::str::CString;
+use kernel::sync::{Arc, ArcBorrow};
 use kernel::types::ForeignOwnable;
 
 /// The version of the C API, `VFIO_PCI_INTRS_API_VERSION` in the header.
@@ -94,11 +94,12 @@ pub(crate) unsafe extern "C" fn vfio_pci_intrs_init_intr_ctx(
         Ok(name) => name,
         Err(e) => return e.to_ptr(),
     };
-    to_c(&name, (|| {
+    let intr = (|| {
         let backend: Arc<dyn crate::backend::Backend> =
             Arc::new(Passthrough::new(handle), GFP_KERNEL)?;
         Arc::pin_init(IntrCtx::new(backend), GFP_KERNEL)
-    })())
+    })();
+    to_c(&name, intr)
 }
 
 /// Creates an interrupt context for an IMS-backed virtual device.
@@ -142,11 +143,12 @@ pub(crate) unsafe extern "C" fn vfio_pci_ims_init_intr_ctx(
         };
         (name, PciDev::from_raw(pdev), cookie)
     };
-    to_c(name, (|| {
+    let intr = (|| {
         let backend: Arc<dyn crate::backend::Backend> =
             Arc::new(Ims::new(pdev, name, num_vectors, cookie)?, GFP_KERNEL)?;
         Arc::pin_init(IntrCtx::new(backend), GFP_KERNEL)
-    })())
+    })();
+    to_c(name, intr)
 }
 
 /// Releases an interrupt context, tearing down whatever is active.
