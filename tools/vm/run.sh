@@ -32,7 +32,30 @@
 # Environment: VM_TIMEOUT (seconds), VM_ACCEL (kvm|tcg, default: probed),
 # VM_APPEND (extra kernel command line), VM_OUT (instead of build/vm, so
 # that several runs can go on at once), VM_SELFTESTS (instead of
-# build/selftests), FLAVOUR.
+# build/selftests), VM_KDIR (a built kernel tree to boot, its
+# arch/x86/boot/bzImage and .config, instead of the $FLAVOUR one of
+# tools/kernel/build.sh), VM_MODULES_DIR (the directory whose *.ko go to
+# /modules, instead of the repository's top), FLAVOUR. tools/intree.sh sets
+# VM_KDIR and VM_MODULES_DIR for the in-tree build.
+#
+# VM_BENCH=1 (make bench, tools/bench/bench.sh) adds a twin of the
+# many-vector device, another virtio-net-pci with 64 MSI-X vectors at
+# 00:0a.0, and boots VM_BENCH_SMP vCPUs (default 24) of which only two come
+# up (maxcpus=2): the benchmark's IMS phase brings the others online for
+# their interrupt vectors. Without it the topology above is unchanged.
+#
+# VM_MEM (default 1G) and VM_SMP (default 2) size the guest.
+#
+# QEMU as the VMM (vfio_nested_qemu_test.sh, in build/selftests/nested):
+# this host's qemu-system-x86_64 with its shared libraries (ldd), the
+# firmware a q35 -kernel boot needs and the nested guest's kernel (the
+# bzImage of the tree named in build/selftests/nested/kernel) go to /nested
+# in the initramfs, only when that test is in the set: GUEST_SCRIPT is
+# check.sh and names it, or names no test at all. VM_NESTED=1 packs it
+# always, VM_NESTED=0 never.
+# The whole script is one block, which bash reads before running any of
+# it: editing this file while a guest runs cannot break that run.
+{
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR/..
 # shellcheck source=lib.sh
@@ -44,15 +67,18 @@ shift
 [ -f "$script" ] || die "guest script $script not found"
 
 VM_TIMEOUT=${VM_TIMEOUT:-900}
-KDIR=$(kernel_dir)
+KDIR=${VM_KDIR:-$(kernel_dir)}
 bzimage=$KDIR/arch/x86/boot/bzImage
-if ! [ -f "$KDIR/.vpi-built" ] || ! [ -f "$bzimage" ]; then
+if [ -n "${VM_KDIR:-}" ]; then
+	[ -f "$bzimage" ] || die "no kernel in VM_KDIR: $bzimage is missing"
+elif ! [ -f "$KDIR/.vpi-built" ] || ! [ -f "$bzimage" ]; then
 	die "no $FLAVOUR kernel in $KDIR: run tools/kernel/build.sh first"
 fi
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is missing: run tools/install.sh"
 
 out=${VM_OUT:-$TOP/build/vm}
 selftests=${VM_SELFTESTS:-$TOP/build/selftests}
+modules=${VM_MODULES_DIR:-$TOP}
 mkdir -p "$out"
 exec 8>"$out/.lock"
 flock -n 8 || die "another run is using $out"
@@ -91,7 +117,7 @@ build_initramfs() {
 	else
 		echo "warning: $selftests does not exist: no tests in the guest" >&2
 	fi
-	for f in "$TOP"/*.ko; do
+	for f in "$modules"/*.ko; do
 		[ -e "$f" ] || continue
 		copy_module "$f" "$root/modules/$(basename "$f")"
 	done
@@ -99,7 +125,54 @@ build_initramfs() {
 		[ -e "$f" ] || continue
 		copy_module "$f" "$f.tmp" && mv "$f.tmp" "$f"
 	done
+	if nested_wanted "$@"; then
+		pack_nested "$root"
+	fi
 	pack "$root" "$initrd"
+}
+
+# Whether the nested QEMU bundle goes in (see VM_NESTED above); "$@" are
+# the guest script's arguments.
+nested_wanted() {
+	local a named=0
+
+	case ${VM_NESTED:-auto} in
+	0) return 1 ;;
+	1) return 0 ;;
+	esac
+	[ "$(basename "$script")" = check.sh ] || return 1
+	for a in "$@"; do
+		case $a in
+		vfio_nested_qemu_test.sh | vfio_nested_qemu_test.sh:*) return 0 ;;
+		-*) ;;
+		*) named=1 ;;
+		esac
+	done
+	[ "$named" = 0 ]
+}
+
+# Packs QEMU, its libraries, its firmware and the nested guest's kernel into
+# $1/nested (bin/, lib/, share/, bzImage, kernel). QEMU runs there through
+# its own loader: lib/ld-linux-x86-64.so.2 --library-path lib bin/... -L share.
+pack_nested() {
+	local dir=$1/nested qemu tree lib
+	local fw=(/usr/share/seabios/bios-256k.bin /usr/share/qemu/linuxboot_dma.bin)
+
+	tree=$(cat "$selftests/nested/kernel" 2>/dev/null) || true
+	if [ -z "$tree" ] || ! [ -f "$tree/arch/x86/boot/bzImage" ]; then
+		echo "warning: no nested guest kernel (build/selftests/nested/kernel): no QEMU bundle, vfio_nested_qemu_test.sh will skip" >&2
+		return 0
+	fi
+	qemu=$(command -v qemu-system-x86_64)
+	mkdir -p "$dir/bin" "$dir/lib" "$dir/share"
+	cp "$qemu" "$dir/bin/"
+	for lib in $(ldd "$qemu" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}'); do
+		cp -L "$lib" "$dir/lib/"
+	done
+	cp "${fw[@]}" "$dir/share/"
+	cp "$tree/arch/x86/boot/bzImage" "$dir/bzImage"
+	basename "$tree" >"$dir/kernel"
+	echo "    /nested: $(du -sk "$dir" | cut -f1) KiB (QEMU, libraries, firmware, kernel of $(basename "$tree"))"
 }
 
 # Prints "kvm" when a KVM guest really boots on this machine, else "tcg".
@@ -142,6 +215,7 @@ probe_accel() {
 step "building the initramfs"
 build_initramfs "$@"
 echo "    $initrd: $(du -k "$initrd" | cut -f1) KiB"
+echo "    kernel $bzimage, modules from $modules"
 step_done
 
 accel=${VM_ACCEL:-$(probe_accel)}
@@ -154,14 +228,25 @@ esac
 # panic=-1 with -no-reboot: a panic ends the run at once. oops=panic: an oops
 # ends it too, rather than leaving a half-dead guest until the timeout. WARNs do
 # not panic; they fail the run through the console log check below.
-append="console=ttyS0 intel_iommu=on panic=-1 oops=panic printk.devkmsg=on"
+# no_timer_check: a starved TCG guest can miss the boot-time check that
+# the timer interrupt arrives through the remapped IO-APIC, and panics.
+append="console=ttyS0 intel_iommu=on panic=-1 oops=panic printk.devkmsg=on no_timer_check"
 if grep -q '^CONFIG_DEBUG_KMEMLEAK_DEFAULT_OFF=y' "$KDIR/.config"; then
 	append+=" kmemleak=on"
 fi
 append+=${VM_APPEND:+ $VM_APPEND}
 
+smp=${VM_SMP:-2}
+bench=()
+if [ "${VM_BENCH:-0}" = 1 ]; then
+	smp=${VM_BENCH_SMP:-24}
+	bench=(-netdev "user,id=vnet1,restrict=on"
+		-device "virtio-net-pci,vectors=64,netdev=vnet1,addr=0a.0")
+	append+=" maxcpus=2"
+fi
+
 edu="edu,dma_mask=0xffffffffffffffff"
-qemu=(qemu-system-x86_64 -accel "$accel" -M "$machine" -cpu max -smp 2 -m 1G
+qemu=(qemu-system-x86_64 -accel "$accel" -M "$machine" -cpu max -smp "$smp" -m "${VM_MEM:-1G}"
 	-nodefaults -no-reboot -display none
 	-device "intel-iommu,intremap=on"
 	-device "$edu,addr=03.0"
@@ -171,6 +256,7 @@ qemu=(qemu-system-x86_64 -accel "$accel" -M "$machine" -cpu max -smp 2 -m 1G
 	-netdev "user,id=vnet0,restrict=on"
 	-device "virtio-net-pci,vectors=64,netdev=vnet0,addr=07.0"
 	-device "$edu,addr=08.0"
+	"${bench[@]}"
 	-chardev "stdio,id=con,logfile=$console,logappend=off" -serial "chardev:con"
 	-chardev "file,id=res,path=$out/ttyS1.log" -serial "chardev:res"
 	-kernel "$bzimage" -initrd "$initrd" -append "$append")
@@ -229,3 +315,4 @@ else
 	echo "==> FAIL: $(basename "$script") $* (console log: $console)"
 fi
 exit "$fail"
+}
