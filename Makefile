@@ -9,7 +9,7 @@ LIB := . tools/lib.sh
 FLAVOUR ?= debug
 export FLAVOUR
 
-.PHONY: all install kernel module selftests run check fmt lint doc clean
+.PHONY: all install kernel module selftests run check bench fmt lint doc clean
 
 all: module
 
@@ -33,6 +33,13 @@ run: module selftests
 # Everything: build, host-side checks, guest tests, one summary.
 check: module selftests
 	@tools/check.sh
+
+# Upstream vfio-pci against vfio-pci-intrs on the release kernel, side by
+# side in one guest boot: tools/bench/bench.sh builds its own copy of the
+# module in build/bench/ (not next to the sources) and writes
+# build/bench/{bench.csv,bench.png,table.rst}. Documentation/benchmarks.rst.
+bench: install
+	@tools/bench/bench.sh
 
 fmt: kernel
 	@$(LIB) && /usr/bin/rustfmt --config-path "$$(kernel_dir)/.rustfmt.toml" \
