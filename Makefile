@@ -9,7 +9,7 @@ LIB := . tools/lib.sh
 FLAVOUR ?= debug
 export FLAVOUR
 
-.PHONY: all install kernel module selftests run check bench fmt lint doc clean
+.PHONY: all install kernel module selftests run check check-nested intree bench fmt lint doc clean
 
 all: module
 
@@ -33,6 +33,22 @@ run: module selftests
 # Everything: build, host-side checks, guest tests, one summary.
 check: module selftests
 	@tools/check.sh
+
+# QEMU as the VMM, alone: vfio_nested_qemu_test.sh in its own guest boot,
+# where QEMU runs a nested guest with devices assigned through vfio-pci and
+# vfio-pci-intrs (build/vm-nested; tools/check.sh runs it as its own stage).
+# The nested guest boots the release kernel, built first if missing.
+check-nested: module
+	@FLAVOUR=release tools/kernel/build.sh
+	@$(LIB) && modlock "$${KMAKE[@]}" -s -C tools/testing/selftests/vfio_pci_intrs \
+		KDIR="$$(kernel_dir)" OUTPUT=$(CURDIR)/build/selftests
+	@VM_OUT=$${VM_OUT:-$(CURDIR)/build/vm-nested} VM_TIMEOUT=$${VM_TIMEOUT:-4000} \
+		tools/vm/run.sh tools/vm/guest/check.sh vfio_nested_qemu_test.sh
+
+# The module built in a kernel tree (CONFIG_VFIO_PCI_INTRS=m), then the guest
+# tests on that kernel: tools/intree.sh.
+intree: module selftests
+	@tools/intree.sh
 
 # Upstream vfio-pci against vfio-pci-intrs on the release kernel, side by
 # side in one guest boot: tools/bench/bench.sh builds its own copy of the

@@ -26,6 +26,11 @@ set -euo pipefail
 # Prints "DRIVER BDF" lines for test $1, nothing for other tests.
 twins() {
 	case $1 in
+	module_test.sh)
+		# Loads the module itself; the device (upstream's) is for the
+		# C API's passthrough-context checks.
+		echo "vfio-pci 0000:00:03.0"
+		;;
 	vfio_edu_test)
 		echo "vfio-pci 0000:00:03.0"
 		echo "vfio-pci-intrs 0000:00:04.0"
@@ -50,7 +55,7 @@ twins() {
 # "pair:LABEL ORACLE,SUBJECT" lines for test $1, nothing for other tests.
 pairs() {
 	case $1 in
-	vfio_irq_diff_test | vfio_ioctls_client_test.sh)
+	vfio_irq_diff_test | vfio_ioctls_client_test.sh | vfio_fault_test)
 		echo "pair:edu 0000:00:03.0,0000:00:04.0"
 		echo "pair:igb 0000:00:05.0,0000:00:09.0"
 		;;
@@ -117,6 +122,20 @@ test_timeout() {
 
 	t=$(sed -n 's/^timeout=\([0-9][0-9]*\)$/\1/p' "$1/settings" 2>/dev/null | tail -1)
 	echo "${VPI_TEST_TIMEOUT:-${t:-45}}"
+}
+
+# Seconds a test may run past its timeout before it counts as hung.
+HANG_GRACE=${VPI_HANG_GRACE:-120}
+
+# Prints each task in uninterruptible sleep with its kernel stack.
+blocked_tasks() {
+	local d
+
+	for d in /proc/[0-9]*; do
+		grep -q '^State:.*D' "$d/status" 2>/dev/null || continue
+		echo "check: blocked: ${d#/proc/} $(cat "$d/comm" 2>/dev/null)"
+		sed 's/^/check:   /' "$d/stack" 2>/dev/null
+	done
 }
 
 exec 3>"$VPI_RESULTS"
@@ -190,6 +209,22 @@ while read -r test drv bdf; do
 	echo "# selftests: vfio_pci_intrs: $name" >&3
 	start=$(date +%s)
 	rc=0
+	# A test stuck in the kernel (unkillable: say, a release that never
+	# returns) would keep the run until the runner's timeout and say
+	# nothing. After its timeout and a grace period the test is reported
+	# hung, the kernel stacks of blocked tasks go to the console, and the
+	# run ends.
+	watchdog=
+	if [ "$t" != 0 ]; then
+		(
+			sleep $((t + HANG_GRACE))
+			echo "not ok $n $name # HUNG: running $((t + HANG_GRACE)) s" >&3
+			echo "check: not ok $n $name # HUNG (blocked tasks follow)"
+			blocked_tasks
+			kill -TERM $$
+		) &
+		watchdog=$!
+	fi
 	(
 		if [ "$test" = teardown ]; then
 			teardown
@@ -205,6 +240,7 @@ while read -r test drv bdf; do
 		echo "# $line"
 	done >&3 || rc=$?
 	secs=$(($(date +%s) - start))
+	[ -z "$watchdog" ] || kill "$watchdog" 2>/dev/null || true
 
 	if [ "$rc" = 0 ]; then
 		line="ok $n $name"

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Loading and unloading vfio_pci_intrs.ko, and its C API seen from another
-# module (vpi_api_test.ko, next to this script).
+# module (vpi_api_test.ko, next to this script). With VPI_BDF (a device
+# bound to vfio-pci, not open), also the IMS-only calls of the C API on that
+# device's passthrough context: -EINVAL (not IMS).
 #
 # vfio_pci_intrs.ko is taken from $VPI_MODULE, else $VPI_MODULES (default
 # /modules), else this script's directory. A missing module is a failure.
@@ -26,8 +28,10 @@ api_ko=$here/$api_test.ko
 
 n=0
 failed=0
+planned=14
+[ -z "${VPI_BDF:-}" ] || planned=18
 echo "TAP version 13"
-echo "1..14"
+echo "1..$planned"
 
 ok() {
 	n=$((n + 1))
@@ -136,12 +140,26 @@ check "insmod $api_test (calls $api_symbol, checks the version)" insmod "$api_ko
 check "$module is used by $api_test" used_by "$module" "$api_test"
 check_fails "rmmod $module fails while $api_test uses it" rmmod "$module"
 check "rmmod $api_test" rmmod "$api_test"
+if [ -n "${VPI_BDF:-}" ]; then
+	# The module's own checks fail its load; a device that is not
+	# vfio-pci's must fail it too (the check can fail).
+	check "$api_test on vfio-pci's $VPI_BDF: vfio_pci_ims_hwirq/set_cookie on a passthrough context return -EINVAL" \
+		insmod "$api_ko" bdf="$VPI_BDF"
+	dmesg | grep "$api_test: passthrough:" | tail -4 | while IFS= read -r line; do
+		echo "# $line"
+	done
+	check "rmmod $api_test" rmmod "$api_test"
+	check_fails "$api_test refuses a device not bound to vfio-pci (0000:00:00.0)" \
+		insmod "$api_ko" bdf=0000:00:00.0
+	check_fails "$api_test refuses a device that does not exist" \
+		insmod "$api_ko" bdf=0000:ff:1f.7
+fi
 check "rmmod $module" rmmod "$module"
 check "$module is gone from /proc/modules" not_loaded "$module"
 check "$api_symbol is gone from /proc/kallsyms" no_symbol "$api_symbol"
 
-if [ "$n" != 14 ]; then
-	echo "# ran $n tests, planned 14"
+if [ "$n" != "$planned" ]; then
+	echo "# ran $n tests, planned $planned"
 	failed=$((failed + 1))
 fi
 echo "# Totals: pass:$((n - failed)) fail:$failed xfail:0 xpass:0 skip:0 error:0"
