@@ -9,7 +9,7 @@ LIB := . tools/lib.sh
 FLAVOUR ?= debug
 export FLAVOUR
 
-.PHONY: all install kernel module selftests run check check-nested intree bench fmt lint doc clean
+.PHONY: all install kernel module selftests run check check-nested intree bench stress fmt lint doc clean
 
 all: module
 
@@ -44,6 +44,12 @@ check-nested: module
 		KDIR="$$(kernel_dir)" OUTPUT=$(CURDIR)/build/selftests
 	@VM_OUT=$${VM_OUT:-$(CURDIR)/build/vm-nested} VM_TIMEOUT=$${VM_TIMEOUT:-4000} \
 		tools/vm/run.sh tools/vm/guest/check.sh vfio_nested_qemu_test.sh
+
+# The reliability tests (random differential sequences, concurrency, fault
+# injection, teardown under load) with a long budget, VPI_STRESS_SECONDS per
+# run (default 300), and their summary: tools/stress.sh.
+stress: module selftests
+	@tools/stress.sh
 
 # The module built in a kernel tree (CONFIG_VFIO_PCI_INTRS=m), then the guest
 # tests on that kernel: tools/intree.sh.

@@ -136,6 +136,11 @@ if [ "${VPI_CHECK_NESTED:-1}" != 0 ]; then
 	fi
 fi
 
+echo
+echo "==> reliability summary (the \"# summary:\" lines of the first boot)"
+tools/reliability-summary.sh "$TOP/build/vm/results.tap"
+reliable=$?
+
 {
 	grep -E '^(not )?ok ' "$out/lint.tap"
 	# (The first boot's skip of vfio_nested_qemu_test.sh: it has its own.)
@@ -153,6 +158,11 @@ fi
 		guest_summary vm-nested "$TOP/build/vm-nested" "nested: "
 	else
 		echo "not ok nested: the nested guest's kernel (release) and driver build"
+	fi
+	if [ "$reliable" = 0 ]; then
+		echo "ok reliability: summary (no mismatch, no splat, every injected fault survived)"
+	else
+		echo "not ok reliability: summary (no mismatch, no splat, every injected fault survived)"
 	fi
 } >"$out/summary.tap"
 

@@ -43,6 +43,13 @@ twins() {
 		echo "vfio-pci 0000:00:05.0"
 		echo "vfio-pci-intrs 0000:00:09.0"
 		;;
+	vfio_concurrency_test)
+		# MSI and INTx on edu, MSI-X on igb.
+		echo "vfio-pci 0000:00:03.0"
+		echo "vfio-pci-intrs 0000:00:04.0"
+		echo "vfio-pci 0000:00:05.0"
+		echo "vfio-pci-intrs 0000:00:09.0"
+		;;
 	vfio_ims_test)
 		# The test loads vpi_vidxd.ko and binds the edu itself.
 		echo "vpi-vidxd 0000:00:08.0"

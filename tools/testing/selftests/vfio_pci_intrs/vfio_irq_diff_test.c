@@ -17,11 +17,21 @@
  *   the spec gives (upstream 6.12's behaviour, written down here). After
  *   each request both devices are compared, then disabled, and must both
  *   be clean again (see run_row()).
- * - random_sequence: seeded random valid and malformed requests, config
- *   writes of INTx-disable, eventfd recycling, device reopen and reset
- *   (seed from $VPI_SEED, else the clock; printed as "# seed: N"),
- *   compared after each one and checked by loopback every few operations.
- *   A mismatch names the seed and the operation.
+ * - random_sequence: seeded random sequences of valid and malformed
+ *   requests (argsz, flags, start/count overflow, closed and non-eventfd
+ *   fds, huge counts, faulting buffers), GET_IRQ_INFO, config-space writes
+ *   (command register with INTx-disable, memory and bus master; MSI and
+ *   MSI-X flags), interrupts raised by the devices (edu IRQ_RAISE, igb EICS
+ *   and ICS) and acknowledged, eventfd recycling, device reset, close and
+ *   reopen; compared after each one (eventfd counts once both twins have
+ *   settled) and checked by loopback every few operations. One seed per
+ *   sequence, each starting from freshly opened devices, printed as
+ *   "# seed: N"; sequences run until a time budget is used up (30 s, or
+ *   VPI_STRESS_SECONDS with VPI_STRESS=1, or VPI_DIFF_BUDGET). A mismatch
+ *   names the seed and the operation, and VPI_SEED=N replays that one
+ *   sequence (without the table); VPI_VERBOSE=1 (2) traces it (with the
+ *   physical registers), VPI_DIFF_SKIP=a-b,c leaves operations out. The
+ *   test ends with a "# summary:" line (vfio_stress.h).
  *
  * Each twin has its own pool of eventfds; a request names pool entries,
  * which map to each twin's own eventfd with the same index.
@@ -47,6 +57,9 @@
 #include <linux/vfio.h>
 
 #include "kselftest_harness.h"
+#include "edu.h"
+#include "igb.h"
+#include "vfio_stress.h"
 #include "vfio_util.h"
 
 #define NUM_IRQS	VFIO_PCI_NUM_IRQS
@@ -493,6 +506,10 @@ FIXTURE(diff) {
 	uint32_t n[NUM_IRQS];	/* vectors per index, from GET_IRQ_INFO */
 	bool dyn_msix;		/* MSI-X without NORESIZE */
 	bool cmd_touched;	/* the user's DisINTx bit may be set */
+	bool dev_touched;	/* the devices may have raised interrupts */
+	uint8_t msi_cap;	/* capability offsets, 0 without */
+	uint8_t msix_cap;
+	struct stress_counts sc;	/* for the summary line */
 	int pipe[2];
 	long page;
 	uint8_t *arena;		/* two pages, then an unmapped one */
@@ -910,7 +927,12 @@ static bool check_clean(SELF *self, const char *after)
 
 #define CMD_INTX_DISABLE	PCI_COMMAND_INTX_DISABLE
 
-/* Disables everything on one twin; fills the six results. */
+static int ack_twin(SELF *self, struct twin *tw);
+
+/*
+ * Disables everything on one twin; fills the six results. What the device
+ * raised is acknowledged too (not compared).
+ */
 static void reset_twin(SELF *self, struct twin *tw, int res[6])
 {
 	uint16_t cmd = 0;
@@ -921,6 +943,8 @@ static void reset_twin(SELF *self, struct twin *tw, int res[6])
 	res[3] = set_simple(self, tw, DATA_EFD | TRIG, ERR, 0, 1, -1, 0);
 	res[4] = set_simple(self, tw, DATA_EFD | TRIG, REQ, 0, 1, -1, 0);
 	res[5] = 0;
+	if (self->dev_touched)
+		ack_twin(self, tw);
 	if (!self->cmd_touched)
 		return;
 	res[5] = vfio_config_read16(&tw->dev, PCI_COMMAND, &cmd);
@@ -1229,6 +1253,29 @@ static int reopen(struct twin *tw)
 	return tw->dev.device_fd < 0 ? -errno : 0;
 }
 
+/* Finds the MSI and MSI-X capabilities in the oracle's config space. */
+static void find_caps(SELF *self)
+{
+	struct vfio_dev *dev = &self->tw[ORACLE].dev;
+	uint8_t pos = 0, id = 0, hops;
+	uint16_t status = 0;
+
+	if (vfio_config_read16(dev, PCI_STATUS, &status) || !(status & PCI_STATUS_CAP_LIST) ||
+	    vfio_config_read(dev, PCI_CAPABILITY_LIST, &pos, 1))
+		return;
+	for (hops = 0; pos >= 0x40 && hops < 48; hops++) {
+		if (vfio_config_read(dev, pos, &id, 1))
+			return;
+		if (id == PCI_CAP_ID_MSI)
+			self->msi_cap = pos;
+		else if (id == PCI_CAP_ID_MSIX)
+			self->msix_cap = pos;
+		if (vfio_config_read(dev, pos + PCI_CAP_LIST_NEXT, &pos, 1))
+			return;
+		pos &= ~3;
+	}
+}
+
 FIXTURE_SETUP(diff)
 {
 	const char *bdf[2] = { getenv("VPI_ORACLE_BDF"), getenv("VPI_BDF") };
@@ -1268,6 +1315,7 @@ FIXTURE_SETUP(diff)
 	ASSERT_EQ(id[ORACLE][0], id[SUBJECT][0]) TH_LOG("the twins are different devices");
 	ASSERT_EQ(id[ORACLE][1], id[SUBJECT][1]) TH_LOG("the twins are different devices");
 	self->model = find_model(id[ORACLE][0], id[ORACLE][1]);
+	find_caps(self);
 
 	ASSERT_EQ(0, pipe2(self->pipe, O_CLOEXEC | O_NONBLOCK));
 	close(CLOSED_FD_NUM);
@@ -1484,6 +1532,8 @@ TEST_F_TIMEOUT(diff, table, 400)
 {
 	enum state st;
 
+	if (getenv("VPI_SEED") && *getenv("VPI_SEED"))
+		SKIP(return, "VPI_SEED replays a random sequence: no table");
 	note("%s: vectors INTx %u, MSI %u, MSI-X %u%s, ERR %u, REQ %u",
 	     self->model ? self->model->name : "unknown model", self->n[INTX], self->n[MSI],
 	     self->n[MSIX], self->dyn_msix ? " (dynamic)" : "", self->n[ERR], self->n[REQ]);
@@ -1519,13 +1569,22 @@ static uint32_t pick(const uint32_t *v, size_t n)
 #define PICK(...) pick((const uint32_t[]){ __VA_ARGS__ }, \
 		       sizeof((const uint32_t[]){ __VA_ARGS__ }) / sizeof(uint32_t))
 
-enum op_kind { OP_SET, OP_INFO, OP_DISINTX, OP_RECYCLE, OP_REOPEN, OP_RESET, OP_CHECK };
+enum op_kind {
+	OP_SET, OP_INFO, OP_DISINTX, OP_RECYCLE, OP_REOPEN, OP_RESET, OP_CHECK,
+	OP_RAISE, OP_ACK, OP_CFG,
+};
+
+/* What a config-space write (OP_CFG) writes. */
+enum cfg_kind { CFG_CMD, CFG_MSI, CFG_MSIX };
 
 struct op {
 	enum op_kind kind;
 	struct req r;
 	struct info_req q;
-	uint32_t arg;
+	uint32_t arg;		/* INTx-disable on, pool entry, edu bits, EICS mask */
+	uint32_t sub;		/* OP_RAISE: igb legacy cause; OP_CFG: cfg_kind */
+	bool prep;		/* OP_RAISE: memory and bus master on first */
+	uint32_t off, len, val;	/* OP_CFG: len bytes at off, value */
 };
 
 static void gen_set(const SELF *self, struct req *r)
@@ -1642,39 +1701,132 @@ static void gen_set(const SELF *self, struct req *r)
 		r->fault = PICK(FAULT_HDR, FAULT_NULL);
 }
 
+/* The command register bits the random configuration writes set or clear. */
+#define CMD_BITS	(PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | \
+			 PCI_COMMAND_PARITY | PCI_COMMAND_SERR | PCI_COMMAND_INTX_DISABLE)
+
+static bool is_igb(const SELF *self)
+{
+	return self->model && self->model->vendor == IGB_VENDOR_ID;
+}
+
+static void gen_cfg(const SELF *self, struct op *op)
+{
+	/* The command register alone, a byte of it, with status, its low byte. */
+	static const uint8_t cmd_writes[][2] = {
+		{ PCI_COMMAND, 2 }, { PCI_COMMAND + 1, 1 }, { PCI_COMMAND, 4 }, { PCI_COMMAND, 1 },
+	};
+	uint32_t p = below(100), i;
+
+	if (p < 50 || (!self->msi_cap && !self->msix_cap)) {
+		op->sub = CFG_CMD;
+		i = below(ARRAY_SIZE(cmd_writes));
+		op->off = cmd_writes[i][0];
+		op->len = cmd_writes[i][1];
+		op->val = (below(100) < 85 ? PCI_COMMAND_MEMORY : 0) |
+			  (below(100) < 85 ? PCI_COMMAND_MASTER : 0) |
+			  (below(100) < 25 ? PCI_COMMAND_INTX_DISABLE : 0) |
+			  (below(100) < 5 ? PCI_COMMAND_IO | PCI_COMMAND_PARITY |
+					    PCI_COMMAND_SERR : 0);
+	} else if (self->msi_cap && (p < 80 || !self->msix_cap)) {
+		op->sub = CFG_MSI;
+		op->off = self->msi_cap + PCI_MSI_FLAGS;
+		op->len = 2;
+		op->val = (below(2) ? PCI_MSI_FLAGS_ENABLE : 0) | below(8) << 4 |
+			  (below(10) ? 0 : (uint32_t)rnd() & 0xff00);
+	} else {
+		op->sub = CFG_MSIX;
+		op->off = self->msix_cap + PCI_MSIX_FLAGS;
+		op->len = 2;
+		op->val = (below(2) ? PCI_MSIX_FLAGS_ENABLE : 0) |
+			  (below(2) ? PCI_MSIX_FLAGS_MASKALL : 0);
+	}
+}
+
+static void gen_raise(const SELF *self, struct op *op)
+{
+	uint32_t nvec = self->model && self->model->msix ? self->model->msix : 1;
+
+	op->prep = below(10) != 0;
+	if (is_igb(self)) {
+		op->sub = below(100) < 70 ? 0 : 1;
+		op->arg = below(4) ? 1u << below(nvec) : (uint32_t)rnd() & ((1u << nvec) - 1);
+	} else {
+		op->arg = 1u << below(8);
+	}
+}
+
+/*
+ * A request that enables (or, when enabled, changes) INTx, MSI or MSI-X
+ * with pool eventfds: random requests rarely do, and device-raised
+ * interrupts need something enabled.
+ */
+static void gen_enable(const SELF *self, struct req *r)
+{
+	uint32_t i, n;
+
+	memset(r, 0, sizeof(*r));
+	/* MSI-X, where there is one: most vectors, most device interrupts. */
+	do
+		r->index = self->n[MSIX] && below(2) ? MSIX : below(3);
+	while (!self->n[r->index] && (self->n[INTX] || self->n[MSI] || self->n[MSIX]));
+	n = self->n[r->index] ? self->n[r->index] : 1;
+	r->flags = DATA_EFD | TRIG;
+	r->start = r->index == MSIX && below(3) ? below(n) : 0;
+	r->count = 1 + below(n - r->start);
+	r->ndata = r->count < MAX_ELEMS ? r->count : MAX_ELEMS;
+	for (i = 0; i < (uint32_t)r->ndata; i++)
+		r->fd[i] = below(8) ? FD_POOL(below(POOL)) : -1;
+}
+
 static void gen_op(const SELF *self, struct op *op)
 {
 	uint32_t p = below(1000);
+	bool dev = self->model;
 
 	memset(op, 0, sizeof(*op));
-	if (p < 780) {
+	if (p < 600) {
 		op->kind = OP_SET;
 		gen_set(self, &op->r);
-	} else if (p < 860) {
+	} else if (p < 660) {
+		op->kind = OP_SET;
+		gen_enable(self, &op->r);
+	} else if (p < 730) {
 		op->kind = OP_INFO;
 		op->q.index = below(10) ? below(NUM_IRQS) : PICK(NUM_IRQS, UINT32_MAX);
 		p = below(100);
 		op->q.argsz = p < 80 ? INFO_SZ : p < 88 ? below(INFO_SZ) : PICK(32, UINT32_MAX);
 		p = below(100);
 		op->q.fault = p < 3 ? FAULT_NULL : p < 6 ? FAULT_RO : FAULT_NONE;
-	} else if (p < 900) {
+	} else if (p < 760) {
 		op->kind = OP_DISINTX;
 		op->arg = below(2);
-	} else if (p < 940) {
+	} else if (p < 800) {
+		op->kind = OP_CFG;
+		gen_cfg(self, op);
+	} else if (p < 890) {
+		/* Device-raised interrupts need a known device model. */
+		op->kind = dev ? OP_RAISE : OP_CHECK;
+		gen_raise(self, op);
+	} else if (p < 915) {
+		op->kind = dev ? OP_ACK : OP_CHECK;
+	} else if (p < 950) {
 		op->kind = OP_RECYCLE;
 		op->arg = below(POOL);
-	} else if (p < 945) {
+	} else if (p < 955) {
 		/* Rare: releasing a device resets it, which takes seconds. */
 		op->kind = OP_REOPEN;
-	} else if (p < 955) {
+	} else if (p < 965) {
 		op->kind = OP_RESET;
 	} else {
 		op->kind = OP_CHECK;
 	}
 }
 
-static void describe_op(const struct op *op, char *s, size_t len)
+static void describe_op(const SELF *self, const struct op *op, char *s, size_t len)
 {
+	static const char * const cfg[] = { "PCI_COMMAND", "MSI flags", "MSI-X flags" };
+
 	switch (op->kind) {
 	case OP_SET:
 		describe_req(&op->r, s, len);
@@ -1697,7 +1849,149 @@ static void describe_op(const struct op *op, char *s, size_t len)
 	case OP_CHECK:
 		snprintf(s, len, "loopback check");
 		break;
+	case OP_RAISE:
+		if (!is_igb(self))
+			snprintf(s, len, "device raise: edu IRQ_RAISE 0x%x%s", op->arg,
+				 op->prep ? " (memory and bus master on first)" : "");
+		else if (op->sub)
+			snprintf(s, len, "device raise: igb ICS MDAC (legacy cause)%s",
+				 op->prep ? " (memory and bus master on first)" : "");
+		else
+			snprintf(s, len, "device raise: igb EICS 0x%x%s", op->arg,
+				 op->prep ? " (memory and bus master on first)" : "");
+		break;
+	case OP_ACK:
+		snprintf(s, len, "device ack: %s", is_igb(self) ? "igb causes cleared and masked" :
+			 "edu IRQ_ACK of IRQ_STATUS");
+		break;
+	case OP_CFG:
+		snprintf(s, len, "config write: %s, %u bytes at 0x%x, value 0x%x", cfg[op->sub],
+			 op->len, op->off, op->val);
+		break;
 	}
+}
+
+/* BAR0 by pread/pwrite: a mapping faults while memory decoding is off. */
+static int bar0_rw(struct twin *tw, bool write, uint32_t off, uint32_t *val)
+{
+	uint64_t at = tw->dev.bar[0].offset + off;
+	ssize_t n;
+
+	n = write ? pwrite(tw->dev.device_fd, val, 4, at) : pread(tw->dev.device_fd, val, 4, at);
+	if (n == 4)
+		return 0;
+	return n < 0 ? -errno : -EIO;
+}
+
+static int bar0_write(struct twin *tw, uint32_t off, uint32_t val)
+{
+	return bar0_rw(tw, true, off, &val);
+}
+
+/* Whether index idx is enabled: a DATA_BOOL false loopback passes only then. */
+static bool type_enabled(SELF *self, struct twin *tw, uint32_t idx)
+{
+	return !set_simple(self, tw, DATA_BOOL | TRIG, idx, 0, 1, 0, 0);
+}
+
+/*
+ * Makes a twin's device raise an interrupt; returns what is compared (0,
+ * 1 when skipped, -errno). igb causes are raised only with the interrupt
+ * type that delivers them enabled: the igb twins share their INTx line, so
+ * an unhandled level interrupt of one would storm the other's handler.
+ */
+static int raise_twin(SELF *self, struct twin *tw, const struct op *op)
+{
+	const uint16_t on = PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+	uint16_t cmd;
+	int ret = 0, v;
+
+	if (op->prep) {
+		ret = vfio_config_read16(&tw->dev, PCI_COMMAND, &cmd);
+		if (!ret && (cmd & on) != on)
+			ret = vfio_config_write16(&tw->dev, PCI_COMMAND, cmd | on);
+		if (ret)
+			return ret;
+	}
+	if (!is_igb(self))
+		return bar0_write(tw, EDU_IRQ_RAISE, op->arg);
+	if (op->sub) {
+		if (!type_enabled(self, tw, MSI) && !type_enabled(self, tw, INTX))
+			return 1;
+		ret = bar0_write(tw, IGB_GPIE, 0);
+		if (!ret)
+			ret = bar0_write(tw, IGB_IMS, IGB_ICR_MDAC);
+		if (!ret)
+			ret = bar0_write(tw, IGB_ICS, IGB_ICR_MDAC);
+		return ret;
+	}
+	if (!type_enabled(self, tw, MSIX))
+		return 1;
+	ret = bar0_write(tw, IGB_GPIE, IGB_GPIE_MULTIPLE_MSIX);
+	for (v = 0; !ret && v < IGB_MSIX_VECTORS; v++)
+		ret = bar0_write(tw, IGB_EITR(v), 0);
+	if (!ret)
+		ret = bar0_write(tw, IGB_EIAC, IGB_MSIX_ALL);
+	if (!ret)
+		ret = bar0_write(tw, IGB_EIMS, IGB_MSIX_ALL);
+	if (!ret)
+		ret = bar0_write(tw, IGB_EICS, op->arg);
+	return ret;
+}
+
+/*
+ * Lowers what a twin's device raised: edu's status acknowledged (returns
+ * the status), igb's causes masked and cleared (returns 0), or -errno.
+ */
+static int ack_twin(SELF *self, struct twin *tw)
+{
+	uint32_t status = 0;
+	int ret;
+
+	if (is_igb(self)) {
+		ret = bar0_write(tw, IGB_EIMC, ~0u);
+		if (!ret)
+			ret = bar0_write(tw, IGB_IMC, ~0u);
+		if (!ret)
+			ret = bar0_write(tw, IGB_EICR, ~0u);
+		if (!ret)
+			ret = bar0_write(tw, IGB_ICR, ~0u);
+		return ret;
+	}
+	ret = bar0_rw(tw, false, EDU_IRQ_STATUS, &status);
+	if (!ret && status)
+		ret = bar0_write(tw, EDU_IRQ_ACK, status);
+	return ret ? ret : (int)(status & 0x7fffffff);
+}
+
+/* A config-space write; returns the register read back, or -errno. */
+static int cfg_twin(SELF *self, struct twin *tw, const struct op *op)
+{
+	uint8_t buf[4];
+	uint16_t val;
+	int ret;
+
+	if (op->sub == CFG_CMD) {
+		ret = vfio_config_read(&tw->dev, PCI_COMMAND, buf, sizeof(buf));
+		if (ret)
+			return ret;
+		val = (buf[0] | buf[1] << 8) & ~CMD_BITS;
+		val |= op->val;
+		buf[0] = val;
+		buf[1] = val >> 8;
+		ret = vfio_config_write(&tw->dev, op->off, buf + op->off - PCI_COMMAND, op->len);
+		if (ret)
+			return ret;
+		ret = vfio_config_read16(&tw->dev, PCI_COMMAND, &val);
+		return ret ? ret : val & CMD_BITS;
+	}
+	buf[0] = op->val;
+	buf[1] = op->val >> 8;
+	ret = vfio_config_write(&tw->dev, op->off, buf, op->len);
+	if (ret)
+		return ret;
+	ret = vfio_config_read16(&tw->dev, op->off, &val);
+	return ret ? ret : val;
 }
 
 /* Runs one op on one twin; returns what is compared. */
@@ -1734,8 +2028,65 @@ static int twin_op(SELF *self, struct twin *tw, const struct op *op, struct info
 		return ret < 0 ? -errno : ret;
 	case OP_CHECK:
 		break;
+	case OP_RAISE:
+		self->dev_touched = true;
+		self->cmd_touched |= op->prep;
+		return raise_twin(self, tw, op);
+	case OP_ACK:
+		self->dev_touched = true;
+		return ack_twin(self, tw);
+	case OP_CFG:
+		self->cmd_touched |= op->sub == CFG_CMD;
+		return cfg_twin(self, tw, op);
 	}
 	return 0;
+}
+
+/*
+ * Collects what arrives on both twins' pools until their totals are equal
+ * and nothing came for quiet_ms, or SETTLE_MAX_MS passed, then compares:
+ * an interrupt a device raised (or a line that was still asserted when a
+ * handler came) arrives a little later on one twin than on the other.
+ */
+#define SETTLE_MAX_MS	3000
+
+static bool settle_counts(SELF *self, const char *after, int quiet_ms)
+{
+	uint64_t acc[2][POOL], c[POOL];
+	double t0 = stress_now(), last = t0, now;
+	char a[160], b[160];
+	bool changed;
+	int t, i;
+
+	memset(acc, 0, sizeof(acc));
+	for (;;) {
+		changed = false;
+		for (t = ORACLE; t <= SUBJECT; t++) {
+			drain(&self->tw[t], c);
+			for (i = 0; i < POOL; i++) {
+				acc[t][i] += c[i];
+				changed |= c[i] != 0;
+			}
+		}
+		now = stress_now();
+		if (changed)
+			last = now;
+		if (!memcmp(acc[ORACLE], acc[SUBJECT], sizeof(acc[0])) &&
+		    now - last >= quiet_ms / 1e3)
+			break;
+		if (now - t0 >= SETTLE_MAX_MS / 1e3)
+			break;
+		usleep(5000);
+	}
+	for (i = 0; i < POOL; i++)
+		self->sc.counted += acc[SUBJECT][i];
+	if (!memcmp(acc[ORACLE], acc[SUBJECT], sizeof(acc[0])))
+		return true;
+	describe_counts(acc[ORACLE], a, sizeof(a));
+	describe_counts(acc[SUBJECT], b, sizeof(b));
+	mismatch(self, "%s: eventfd counts differ (after %.1f s): oracle %s, subject %s", after,
+		 now - t0, a, b);
+	return false;
 }
 
 /* After a mismatch: back to a clean, equal state (reopening if need be). */
@@ -1745,6 +2096,8 @@ static void resync(SELF *self)
 
 	for (t = ORACLE; t <= SUBJECT; t++)
 		reset_twin(self, &self->tw[t], res);
+	if (self->dev_touched)
+		settle_counts(self, "resync", 100);
 	if (compare_snaps(self, "resync"))
 		return;
 	for (t = ORACLE; t <= SUBJECT; t++)
@@ -1788,88 +2141,239 @@ static void tally_print(const struct tally *t)
 	note("SET_IRQS results:%s", s);
 }
 
-static unsigned long env_ul(const char *name, unsigned long def)
+/*
+ * A sequence starts from freshly opened devices, quiesced, with memory
+ * decoding and bus mastering on and nothing enabled, so that its seed
+ * replays it alone (VPI_SEED).
+ */
+static bool sequence_start(SELF *self, unsigned long long seed)
 {
-	const char *v = getenv(name);
+	char ctx[96];
+	int t;
 
-	return v && *v ? strtoul(v, NULL, 0) : def;
+	snprintf(ctx, sizeof(ctx), "seed %llu, start", seed);
+	for (t = ORACLE; t <= SUBJECT; t++) {
+		struct twin *tw = &self->tw[t];
+		int ret = reopen(tw);
+
+		if (!ret)
+			ret = vfio_config_write16(&tw->dev, PCI_COMMAND,
+						  PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+		if (ret) {
+			mismatch(self, "%s: %s: reopen: %s", ctx, tw->role, errname(ret));
+			return false;
+		}
+		if (self->model)
+			ack_twin(self, tw);
+	}
+	self->cmd_touched = false;
+	self->dev_touched = false;
+	settle_counts(self, ctx, 0);
+	return reset_both(self, ctx);
 }
 
 /*
- * $VPI_DIFF_OPS operations (default 300), or fewer when the time budget
- * ($VPI_DIFF_BUDGET seconds, default 15, 0 for none) runs out first: the
- * sequence only depends on the seed, so the seed and the number of
- * operations done replay it.
+ * With VPI_VERBOSE=2: each twin's command and status registers as the
+ * device has them (sysfs, not VFIO's virtual ones) and its interrupt
+ * count in /proc/interrupts, after each operation.
  */
-TEST_F_TIMEOUT(diff, random_sequence, 400)
+static void dump_phys(SELF *self)
 {
-	const char *env = getenv("VPI_SEED");
-	uint32_t ops = env_ul("VPI_DIFF_OPS", 300), i;
-	unsigned long budget = env_ul("VPI_DIFF_BUDGET", 15);
-	unsigned long long seed;
-	struct timespec t0, t1;
-	char d[1024], ctx[1200];
-	struct tally tally = { 0 };
+	char path[PATH_MAX], line[512], out[2][160];
+	uint16_t reg[2];
+	FILE *f;
+	int t, fd;
 
-	if (env && *env) {
-		seed = strtoull(env, NULL, 0);
-	} else {
-		clock_gettime(CLOCK_REALTIME, &t0);
-		seed = (unsigned long long)t0.tv_sec * 1000000007ull + t0.tv_nsec;
+	for (t = ORACLE; t <= SUBJECT; t++) {
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", self->tw[t].dev.bdf);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		memset(reg, 0, sizeof(reg));
+		if (fd >= 0) {
+			if (pread(fd, reg, sizeof(reg), PCI_COMMAND) != sizeof(reg))
+				memset(reg, 0xff, sizeof(reg));
+			close(fd);
+		}
+		snprintf(out[t], sizeof(out[t]), "cmd 0x%04x sts 0x%04x", reg[0], reg[1]);
+		f = fopen("/proc/interrupts", "re");
+		while (f && fgets(line, sizeof(line), f)) {
+			if (!strstr(line, self->tw[t].dev.bdf))
+				continue;
+			size_t used = strlen(out[t]);
+
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(out[t] + used, sizeof(out[t]) - used, " [%.100s]", line);
+		}
+		if (f)
+			fclose(f);
 	}
-	note("seed: %llu", seed);
-	rng = seed;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	note("  physical: oracle %s; subject %s", out[ORACLE], out[SUBJECT]);
+}
 
+/*
+ * Whether operation i is to be left out ($VPI_DIFF_SKIP, e.g. "1-40,52"):
+ * it is still generated, so the others stay the same. For narrowing a
+ * mismatch down to the operations it needs.
+ */
+static bool skipped(uint32_t i)
+{
+	const char *p = getenv("VPI_DIFF_SKIP");
+	unsigned long a, b;
+	char *end;
+
+	while (p && *p) {
+		a = strtoul(p, &end, 10);
+		b = *end == '-' ? strtoul(end + 1, &end, 10) : a;
+		if (end == p)
+			return false;
+		if (i >= a && i <= b)
+			return true;
+		p = *end == ',' ? end + 1 : end;
+		if (*end != ',')
+			break;
+	}
+	return false;
+}
+
+/*
+ * One random sequence of up to ops operations from seed, until the
+ * deadline (0: none). Returns the number of operations done.
+ */
+static uint32_t run_sequence(SELF *self, unsigned long long seed, uint32_t ops, double deadline,
+			     struct tally *tally)
+{
+	char d[1024], ctx[1200];
+	uint32_t i;
+
+	rng = seed;
 	for (i = 1; i <= ops && self->mismatches < MAX_REPORTED; i++) {
 		struct info_res info[2];
 		int before = self->mismatches;
 		struct op op;
 		int ret[2];
 
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		if (budget && elapsed(&t0, &t1) > budget) {
-			note("time budget of %lu s used up", budget);
+		if (deadline && stress_now() > deadline)
 			break;
-		}
 		gen_op(self, &op);
-		describe_op(&op, d, sizeof(d));
+		describe_op(self, &op, d, sizeof(d));
 		snprintf(ctx, sizeof(ctx), "seed %llu op %u: %s", seed, i, d);
-		if (getenv("VPI_VERBOSE"))
-			note("%.2f s: %s", elapsed(&t0, &t1), ctx);
+		if (skipped(i))
+			continue;
 		memset(info, 0, sizeof(info));
 		ret[ORACLE] = twin_op(self, &self->tw[ORACLE], &op, &info[ORACLE]);
 		ret[SUBJECT] = twin_op(self, &self->tw[SUBJECT], &op, &info[SUBJECT]);
+		if (getenv("VPI_VERBOSE"))
+			note("%s -> %s / %s", ctx, errname(ret[ORACLE]), errname(ret[SUBJECT]));
+		if (stress_env_ul("VPI_VERBOSE", 0) > 1 && i >= stress_env_ul("VPI_DUMP_FROM", 0))
+			dump_phys(self);
 		self->cases++;
+		self->sc.ops++;
 		if (op.kind == OP_SET)
-			tally_add(&tally, ret[ORACLE]);
+			tally_add(tally, ret[ORACLE]);
+		if ((op.kind == OP_SET || op.kind == OP_INFO) && ret[ORACLE] < 0)
+			self->sc.bad_inputs++;
+		if (op.kind == OP_RAISE && !ret[SUBJECT])
+			self->sc.raised++;
 		if (ret[ORACLE] != ret[SUBJECT])
 			mismatch(self, "%s: oracle %s, subject %s", ctx, errname(ret[ORACLE]),
 				 errname(ret[SUBJECT]));
 		else if (op.kind == OP_INFO &&
 			 memcmp(info[ORACLE].buf, info[SUBJECT].buf, INFO_BUF))
 			mismatch(self, "%s: GET_IRQ_INFO buffers differ", ctx);
-		compare_counts(self, ctx);
-		if (op.kind == OP_CHECK || op.kind == OP_REOPEN || i % CHECK_EVERY == 0)
+		settle_counts(self, ctx, op.kind == OP_RAISE ? 100 : 0);
+		if (stress_env_ul("VPI_VERBOSE", 0) > 1 && i >= stress_env_ul("VPI_DUMP_FROM", 0))
+			dump_phys(self);
+		/* igb: raised causes are cleared at once (see raise_twin()). */
+		if (op.kind == OP_RAISE && is_igb(self)) {
+			ack_twin(self, &self->tw[ORACLE]);
+			ack_twin(self, &self->tw[SUBJECT]);
+		}
+		if (op.kind == OP_CHECK || op.kind == OP_REOPEN || i % CHECK_EVERY == 0) {
+			if (self->dev_touched)
+				settle_counts(self, ctx, 50);
 			compare_snaps(self, ctx);
+		}
 		if (self->mismatches != before)
 			resync(self);
 	}
 	i--;
 	snprintf(ctx, sizeof(ctx), "seed %llu, after op %u", seed, i);
+	if (self->dev_touched)
+		settle_counts(self, ctx, 100);
 	compare_snaps(self, ctx);
 	reset_both(self, ctx);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	note("%u operations in %.1f s, seed %llu, %d mismatches", i, elapsed(&t0, &t1), seed,
-	     self->mismatches);
+	return i;
+}
+
+/* The time budget of random_sequence (0: none), see below. */
+static unsigned long random_budget(void)
+{
+	const char *seed = getenv("VPI_SEED"), *budget = getenv("VPI_DIFF_BUDGET");
+
+	if (seed && *seed && !(budget && *budget))
+		return 0;
+	return stress_budget("VPI_DIFF_BUDGET", 30);
+}
+
+/*
+ * Random sequences of $VPI_DIFF_OPS operations (default 300) each, one
+ * seed per sequence, until the time budget is used up: $VPI_DIFF_BUDGET
+ * seconds, else 30 (`make check`) or $VPI_STRESS_SECONDS (VPI_STRESS=1,
+ * `make stress`). VPI_SEED=N runs the one sequence of seed N, to the end
+ * unless VPI_DIFF_BUDGET is set too: a sequence only depends on its seed.
+ * Operations: SET_IRQS valid and malformed, GET_IRQ_INFO, config-space
+ * writes (command register, MSI and MSI-X flags), interrupts raised by
+ * the device (edu IRQ_RAISE, igb EICS and ICS) and acknowledged, eventfds
+ * closed and replaced, device reset, close and reopen.
+ */
+TEST_F_TIMEOUT(diff, random_sequence, 400)
+{
+	const char *env = getenv("VPI_SEED");
+	uint32_t ops = stress_env_ul("VPI_DIFF_OPS", 300), done;
+	unsigned long budget = random_budget();
+	unsigned long long seed, base;
+	double t0 = stress_now(), deadline = budget ? t0 + budget : 0, s0;
+	int kmsg = stress_kmsg_open(), seqs = 0, before;
+	struct tally tally = { 0 };
+	struct timespec ts;
+
+	if (env && *env) {
+		base = strtoull(env, NULL, 0);
+	} else {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		base = (unsigned long long)ts.tv_sec * 1000000007ull + ts.tv_nsec;
+	}
+	note("%s, %u operations per sequence, budget %lu s%s",
+	     self->model ? self->model->name : "unknown model", ops, budget,
+	     budget ? "" : " (none)");
+	do {
+		seed = base + seqs;
+		note("seed: %llu", seed);
+		before = self->mismatches;
+		s0 = stress_now();
+		if (!sequence_start(self, seed))
+			break;
+		done = run_sequence(self, seed, ops, deadline, &tally);
+		seqs++;
+		note("sequence %d: seed %llu, %u operations in %.1f s, %d mismatches", seqs, seed,
+		     done, stress_now() - s0, self->mismatches - before);
+		if (self->mismatches != before)
+			note("replay: VPI_SEED=%llu VPI_DIFF_OPS=%u", seed, done);
+	} while (!(env && *env) && (!deadline || stress_now() < deadline) &&
+		 self->mismatches < MAX_REPORTED);
 	tally_print(&tally);
-	note("replay: VPI_SEED=%llu VPI_DIFF_OPS=%u VPI_DIFF_BUDGET=0", seed, i);
+	self->sc.seqs = seqs;
+	self->sc.mismatches = self->mismatches;
+	self->sc.splats = stress_kmsg_splats(kmsg);
+	stress_summary("vfio_irq_diff_test", self->model ? self->model->name : "unknown",
+		       &self->sc, stress_now() - t0);
 	ASSERT_EQ(0, self->mismatches);
+	ASSERT_EQ(0, self->sc.splats) TH_LOG("kernel splats during the random sequences");
 }
 
 int main(int argc, char **argv)
 {
 	const char *oracle = getenv("VPI_ORACLE_BDF"), *subject = getenv("VPI_BDF");
+	unsigned long budget = random_budget();
 
 	/* Test children end with _exit(): keep no output in stdio buffers. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1877,6 +2381,8 @@ int main(int argc, char **argv)
 		ksft_print_header();
 		ksft_exit_skip("set VPI_ORACLE_BDF (vfio-pci) and VPI_BDF (vfio-pci-intrs)\n");
 	}
+	/* The harness's timeout of random_sequence follows its budget. */
+	_diff_random_sequence_object->timeout = budget ? budget + 340 : 3600;
 	note("oracle %s, subject %s", oracle, subject);
 	return test_harness_run(argc, argv);
 }
