@@ -634,20 +634,6 @@ static void *exact_harmless(void *p)
 	return NULL;
 }
 
-static int driver_of(const char *bdf, char *buf, size_t len)
-{
-	char path[PATH_MAX], link[PATH_MAX];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return -errno;
-	link[n] = '\0';
-	snprintf(buf, len, "%s", basename(link));
-	return 0;
-}
-
 FIXTURE_SETUP(conc)
 {
 	struct conc *c;
@@ -672,7 +658,7 @@ FIXTURE_SETUP(conc)
 	/* The device lock's writers must get their turn. */
 	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 	pthread_rwlock_init(&c->devlock, &attr);
-	driver_of(conc_bdf, c->driver, sizeof(c->driver));
+	vfio_driver_of(conc_bdf, c->driver, sizeof(c->driver));
 
 	ASSERT_DEV_OK(&c->dev, vfio_dev_open(&c->dev, conc_bdf) ?:
 		      vfio_config_read(&c->dev, PCI_VENDOR_ID, id, sizeof(id)));

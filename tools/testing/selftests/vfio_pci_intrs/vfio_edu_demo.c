@@ -21,7 +21,6 @@
 #include "edu.h"
 #include "vfio_util.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define IRQ_WAIT_MS	2000
 #define RAISE_VALUE	0x5a
 

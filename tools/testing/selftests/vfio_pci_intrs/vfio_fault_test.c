@@ -178,17 +178,6 @@ static const struct scenario ims_scenarios[] = {
 
 /* --- small helpers ------------------------------------------------- */
 
-static void __printf(1, 2) note(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	printf("# ");
-	vprintf(fmt, ap);
-	printf("\n");
-	va_end(ap);
-}
-
 /* Progress in the kernel log, so that a hang shows where it happened. */
 static void __printf(1, 2) progress(const char *fmt, ...)
 {
@@ -208,41 +197,26 @@ static void __printf(1, 2) progress(const char *fmt, ...)
 	close(fd < 0 ? -fd : fd);
 }
 
+/* Writes a formatted value to a sysfs or debugfs file: 0 or -errno. */
 static int wfile(const char *path, const char *fmt, ...)
 {
 	char val[128];
 	va_list ap;
-	int fd, ret = 0;
-	ssize_t n;
 
 	va_start(ap, fmt);
 	vsnprintf(val, sizeof(val), fmt, ap);
 	va_end(ap);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	if (n < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
+	return vfio_sysfs_write(path, val);
 }
 
+/* Reads a sysfs or debugfs file's first line: 0 or -errno. */
 static int rfile(const char *path, char *buf, size_t len)
 {
-	ssize_t n;
-	int fd;
+	int ret = vfio_sysfs_read(path, buf, len);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
+	if (!ret)
+		buf[strcspn(buf, "\n")] = '\0';
+	return ret;
 }
 
 static const char *errname(int ret)
@@ -544,7 +518,7 @@ static int failslab_arm(void)
 		if (n <= 0)
 			ret = n ?: -ENOENT;
 		else if (!told)
-			note("failslab on %d kmalloc caches", n);
+			vfio_note("failslab on %d kmalloc caches", n);
 		told = true;
 	}
 	if (!ret && nth_fd < 0) {
@@ -561,7 +535,7 @@ static void nth_set(unsigned int n)
 	int len = snprintf(s, sizeof(s), "%u", n);
 
 	if (pwrite(nth_fd, s, len, 0) != len)
-		note("fail-nth write: %s", strerror(errno));
+		vfio_note("fail-nth write: %s", strerror(errno));
 }
 
 static unsigned int nth_get(void)
@@ -1028,11 +1002,11 @@ static void failslab_sweep(SELF *self, int t, const struct scenario *sc, const s
 		snprintf(ctx, sizeof(ctx), "%s: %s: failslab, allocation %u of %u", sc->name,
 			 tw->role, n, total);
 		if (getenv("VPI_VERBOSE"))
-			note("%s -> %s", ctx, errname(ret));
+			vfio_note("%s -> %s", ctx, errname(ret));
 		if (check_after(self, t, sc, r, ret, ctx))
 			self->sc.survived++;
 	}
-	note("%s: %s: %u allocations, %u failed in turn", sc->name, tw->role, total, hits);
+	vfio_note("%s: %s: %u allocations, %u failed in turn", sc->name, tw->role, total, hits);
 }
 
 static void ff_sweep(SELF *self, const struct scenario *sc, const struct refs ref[2], int k)
@@ -1109,7 +1083,7 @@ static void ff_sweep(SELF *self, const struct scenario *sc, const struct refs re
 			self->sc.survived++;
 	}
 	ff_detach();
-	note("%s: %s: %u calls failed in turn", sc->name, fn, hits);
+	vfio_note("%s: %s: %u calls failed in turn", sc->name, fn, hits);
 }
 
 /* The twin's device raises interrupts; each lands once (edu, igb). */
@@ -1182,7 +1156,7 @@ static void print_errnos(SELF *self)
 			snprintf(s[t] + o, sizeof(s[t]) - o, " success:%lu",
 				 self->zero_with_fault[t]);
 	}
-	note("failslab results: oracle%s; subject%s", s[ORACLE], s[SUBJECT]);
+	vfio_note("failslab results: oracle%s; subject%s", s[ORACLE], s[SUBJECT]);
 }
 
 /* failslab on both twins, every scenario. */
@@ -1193,8 +1167,8 @@ TEST_F_TIMEOUT(fault, failslab, 3600)
 	int t;
 
 	progress("failslab: start");
-	note("%s: failslab sweeps, %s", self->model ?: "unknown model",
-	     max ? "sampled" : "every allocation");
+	vfio_note("%s: failslab sweeps, %s", self->model ?: "unknown model",
+		  max ? "sampled" : "every allocation");
 	for (i = 0; i < ARRAY_SIZE(scenarios); i++) {
 		const struct scenario *sc = &scenarios[i];
 		struct refs r[2];
@@ -1274,7 +1248,7 @@ TEST_F_TIMEOUT(fault, random, 3600)
 	int ret, prob, i;
 
 	progress("random: start");
-	note("random failslab (3%%) on the subject for %lu s, seed %u", secs, seed);
+	vfio_note("random failslab (3%%) on the subject for %lu s, seed %u", secs, seed);
 	ASSERT_EQ(0, knob_set(FAILSLAB "/task-filter", "Y"));
 	ASSERT_EQ(0, knob_set(FAILSLAB "/interval", "1"));
 	ASSERT_EQ(0, knob_set(FAILSLAB "/times", "-1"));
@@ -1586,7 +1560,7 @@ TEST_F_TIMEOUT(fault, kmemleak, 120)
 		for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
 			leaks += !!strstr(line, "unreferenced object");
 			if (leaks && leaks < 10)
-				note("kmemleak: %s", line);
+				vfio_note("kmemleak: %s", line);
 		}
 	}
 	close(fd);
@@ -1605,7 +1579,7 @@ int main(int argc, char **argv)
 		ksft_print_header();
 		ksft_exit_skip("set VPI_ORACLE_BDF (vfio-pci) and VPI_BDF (vfio-pci-intrs)\n");
 	}
-	note("oracle %s, subject %s", oracle, subject);
+	vfio_note("oracle %s, subject %s", oracle, subject);
 	main_pid = getpid();
 	ims_env_setup();
 	atexit(ims_env_cleanup);

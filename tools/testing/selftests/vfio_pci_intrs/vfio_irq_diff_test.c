@@ -527,18 +527,6 @@ static double elapsed(const struct timespec *t0, const struct timespec *t1)
 	return (t1->tv_sec - t0->tv_sec) + (t1->tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-/* Prints one "# " line (stdout is line buffered, see main()). */
-static void __printf(1, 2) note(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	printf("# ");
-	vprintf(fmt, ap);
-	printf("\n");
-	va_end(ap);
-}
-
 static const char *errname(int ret)
 {
 	static const struct {
@@ -586,7 +574,7 @@ static void __printf(2, 3) mismatch(SELF *self, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	self->mismatches++;
-	note("MISMATCH %s: %s", self->what, msg);
+	vfio_note("MISMATCH %s: %s", self->what, msg);
 }
 
 static void fd_name(int32_t sym, char *s, size_t len)
@@ -1205,7 +1193,7 @@ static bool run_row(SELF *self, enum state st, const struct row *row, bool *ente
 	ret[ORACLE] = do_set(self, &self->tw[ORACLE], &r);
 	ret[SUBJECT] = do_set(self, &self->tw[SUBJECT], &r);
 	if (getenv("VPI_VERBOSE"))
-		note("%s -> %s / %s", ctx, errname(ret[ORACLE]), errname(ret[SUBJECT]));
+		vfio_note("%s -> %s / %s", ctx, errname(ret[ORACLE]), errname(ret[SUBJECT]));
 	if (ret[ORACLE] != ret[SUBJECT])
 		mismatch(self, "%s: oracle %s, subject %s (table: %s)", ctx,
 			 errname(ret[ORACLE]), errname(ret[SUBJECT]), errname(exp));
@@ -1489,15 +1477,15 @@ static void run_table(SELF *self, enum state st)
 	size_t i;
 
 	if (!state_applies(self, st)) {
-		note("state %s: not on %s", state_names[st],
-		     self->model ? self->model->name : "this device");
+		vfio_note("state %s: not on %s", state_names[st],
+			  self->model ? self->model->name : "this device");
 		return;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	snprintf(ctx, sizeof(ctx), "entering state %s", state_names[st]);
 	if (!enter_state(self, st) || !snap_both(self, entered_snap, ctx)) {
 		reset_both(self, ctx);
-		note("state %s: the twins cannot enter it alike, skipped", state_names[st]);
+		vfio_note("state %s: the twins cannot enter it alike, skipped", state_names[st]);
 		return;
 	}
 	run_info_cases(self, st);
@@ -1512,16 +1500,16 @@ static void run_table(SELF *self, enum state st)
 		if (st == S_SINGLE && rows[i].index <= MSIX)
 			continue;
 		if (!run_row(self, st, &rows[i], &entered, entered_snap)) {
-			note("state %s: the twins cannot enter it alike, skipped",
-			     state_names[st]);
+			vfio_note("state %s: the twins cannot enter it alike, skipped",
+				  state_names[st]);
 			break;
 		}
 	}
 	if (entered)
 		reset_both(self, "end of table");
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	note("state %s: %d cases in %.1f s, %d mismatches", state_names[st],
-	     self->cases - cases, elapsed(&t0, &t1), self->mismatches - mismatches);
+	vfio_note("state %s: %d cases in %.1f s, %d mismatches", state_names[st],
+		  self->cases - cases, elapsed(&t0, &t1), self->mismatches - mismatches);
 }
 
 /*
@@ -1534,11 +1522,11 @@ TEST_F_TIMEOUT(diff, table, 400)
 
 	if (getenv("VPI_SEED") && *getenv("VPI_SEED"))
 		SKIP(return, "VPI_SEED replays a random sequence: no table");
-	note("%s: vectors INTx %u, MSI %u, MSI-X %u%s, ERR %u, REQ %u",
-	     self->model ? self->model->name : "unknown model", self->n[INTX], self->n[MSI],
-	     self->n[MSIX], self->dyn_msix ? " (dynamic)" : "", self->n[ERR], self->n[REQ]);
+	vfio_note("%s: vectors INTx %u, MSI %u, MSI-X %u%s, ERR %u, REQ %u",
+		  self->model ? self->model->name : "unknown model", self->n[INTX], self->n[MSI],
+		  self->n[MSIX], self->dyn_msix ? " (dynamic)" : "", self->n[ERR], self->n[REQ]);
 	if (!self->model)
-		note("unknown device model: GET_IRQ_INFO only compared between the twins");
+		vfio_note("unknown device model: GET_IRQ_INFO only compared between the twins");
 	for (st = S_NONE; st <= S_SINGLE; st++)
 		run_table(self, st);
 	ASSERT_EQ(0, self->mismatches);
@@ -2138,7 +2126,7 @@ static void tally_print(const struct tally *t)
 	s[0] = '\0';
 	for (i = 0; i < t->used && o < sizeof(s); i++)
 		o += snprintf(s + o, sizeof(s) - o, " %s:%u", errname(t->ret[i]), t->n[i]);
-	note("SET_IRQS results:%s", s);
+	vfio_note("SET_IRQS results:%s", s);
 }
 
 /*
@@ -2206,7 +2194,7 @@ static void dump_phys(SELF *self)
 		if (f)
 			fclose(f);
 	}
-	note("  physical: oracle %s; subject %s", out[ORACLE], out[SUBJECT]);
+	vfio_note("  physical: oracle %s; subject %s", out[ORACLE], out[SUBJECT]);
 }
 
 /*
@@ -2262,7 +2250,8 @@ static uint32_t run_sequence(SELF *self, unsigned long long seed, uint32_t ops, 
 		ret[ORACLE] = twin_op(self, &self->tw[ORACLE], &op, &info[ORACLE]);
 		ret[SUBJECT] = twin_op(self, &self->tw[SUBJECT], &op, &info[SUBJECT]);
 		if (getenv("VPI_VERBOSE"))
-			note("%s -> %s / %s", ctx, errname(ret[ORACLE]), errname(ret[SUBJECT]));
+			vfio_note("%s -> %s / %s", ctx, errname(ret[ORACLE]),
+				  errname(ret[SUBJECT]));
 		if (stress_env_ul("VPI_VERBOSE", 0) > 1 && i >= stress_env_ul("VPI_DUMP_FROM", 0))
 			dump_phys(self);
 		self->cases++;
@@ -2342,22 +2331,22 @@ TEST_F_TIMEOUT(diff, random_sequence, 400)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		base = (unsigned long long)ts.tv_sec * 1000000007ull + ts.tv_nsec;
 	}
-	note("%s, %u operations per sequence, budget %lu s%s",
-	     self->model ? self->model->name : "unknown model", ops, budget,
-	     budget ? "" : " (none)");
+	vfio_note("%s, %u operations per sequence, budget %lu s%s",
+		  self->model ? self->model->name : "unknown model", ops, budget,
+		  budget ? "" : " (none)");
 	do {
 		seed = base + seqs;
-		note("seed: %llu", seed);
+		vfio_note("seed: %llu", seed);
 		before = self->mismatches;
 		s0 = stress_now();
 		if (!sequence_start(self, seed))
 			break;
 		done = run_sequence(self, seed, ops, deadline, &tally);
 		seqs++;
-		note("sequence %d: seed %llu, %u operations in %.1f s, %d mismatches", seqs, seed,
-		     done, stress_now() - s0, self->mismatches - before);
+		vfio_note("sequence %d: seed %llu, %u operations in %.1f s, %d mismatches",
+			  seqs, seed, done, stress_now() - s0, self->mismatches - before);
 		if (self->mismatches != before)
-			note("replay: VPI_SEED=%llu VPI_DIFF_OPS=%u", seed, done);
+			vfio_note("replay: VPI_SEED=%llu VPI_DIFF_OPS=%u", seed, done);
 	} while (!(env && *env) && (!deadline || stress_now() < deadline) &&
 		 self->mismatches < MAX_REPORTED);
 	tally_print(&tally);
@@ -2383,6 +2372,6 @@ int main(int argc, char **argv)
 	}
 	/* The harness's timeout of random_sequence follows its budget. */
 	_diff_random_sequence_object->timeout = budget ? budget + 340 : 3600;
-	note("oracle %s, subject %s", oracle, subject);
+	vfio_note("oracle %s, subject %s", oracle, subject);
 	return test_harness_run(argc, argv);
 }

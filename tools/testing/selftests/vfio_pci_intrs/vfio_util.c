@@ -549,3 +549,14 @@ int vfio_driver_of(const char *bdf, char *buf, size_t len)
 	snprintf(buf, len, "%s", strrchr(link, '/') ? strrchr(link, '/') + 1 : link);
 	return 0;
 }
+
+void vfio_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	printf("# ");
+	vprintf(fmt, ap);
+	printf("\n");
+	va_end(ap);
+}

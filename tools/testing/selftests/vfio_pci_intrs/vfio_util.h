@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <linux/vfio.h>
 
+#include "kselftest.h"	/* __printf() */
+
 struct vfio_dev {
 	char bdf[32];
 	int group;			/* IOMMU group number */
@@ -130,5 +132,8 @@ int vfio_sysfs_read(const char *path, char *buf, size_t len);
  * when it has none.
  */
 int vfio_driver_of(const char *bdf, char *buf, size_t len);
+
+/* Prints one kselftest diagnostic line: "# ", the message, a newline. */
+void vfio_note(const char *fmt, ...) __printf(1, 2);
 
 #endif /* VFIO_UTIL_H */
