@@ -13,7 +13,7 @@
 
 use crate::backend::Backend;
 use crate::frontend::{
-    irq_name, Backing, Index, IntrState, IrqInfo, IrqType, MsiHandler, Trigger, VectorCtx,
+    irq_name, Backing, DevName, Index, IntrState, IrqInfo, IrqType, MsiHandler, Trigger, VectorCtx,
 };
 use crate::kernel_ext::ims::ImsIrq;
 use crate::kernel_ext::irq::{Flags, Registration};
@@ -124,7 +124,7 @@ impl Backend for Ims {
     }
 
     fn msi_device_name(&self, _index: Index, vector: u32) -> Result<CString> {
-        irq_name(fmt!("vfio-ims[{}]({})", vector, &*self.name))
+        irq_name(fmt!("vfio-ims[{}]({})", vector, DevName(&self.name)))
     }
 
     fn default_cookie(&self) -> u64 {

@@ -27,7 +27,8 @@
 
 use crate::backend::Backend;
 use crate::frontend::{
-    irq_name, Backing, Data, Index, IntrState, IrqInfo, IrqType, MsiHandler, Trigger, VectorCtx,
+    irq_name, Backing, Data, DevName, Index, IntrState, IrqInfo, IrqType, MsiHandler, Trigger,
+    VectorCtx,
 };
 use crate::kernel_ext::irq::{self, Flags, IrqReturn, Registration};
 use crate::kernel_ext::pci::{self, MsiKind, PciDev};
@@ -77,7 +78,7 @@ impl Passthrough {
         let pdev = self.pdev();
         let irq = pdev.intx_irq().ok_or(ENODEV)?;
         let pci_2_3 = self.dev().pci_2_3();
-        let name = irq_name(fmt!("vfio-intx({})", pdev.name()))?;
+        let name = irq_name(fmt!("vfio-intx({})", DevName(pdev.name())))?;
         // The initial mask state follows the user's DisINTx bit. Nothing
         // can unmask before the handler is registered: we hold igate and
         // the unmask eventfd does not exist yet.
@@ -556,6 +557,11 @@ impl Backend for Passthrough {
 
     fn msi_device_name(&self, index: Index, vector: u32) -> Result<CString> {
         let x = if index == Index::Msix { "x" } else { "" };
-        irq_name(fmt!("vfio-msi{}[{}]({})", x, vector, self.pdev().name()))
+        irq_name(fmt!(
+            "vfio-msi{}[{}]({})",
+            x,
+            vector,
+            DevName(self.pdev().name())
+        ))
     }
 }
