@@ -4,15 +4,13 @@
 # `make check`: the host-side checks (tools/lint.sh), then the guest test
 # suite (tools/vm/guest/check.sh in the debug kernel), then the tests of
 # exclusive INTx in a second boot (vfio_pci.nointxmask=1), then the in-tree
-# build (tools/intree.sh: the module built by the kernel's own build, and part
-# of the suite in a third boot with that kernel and module), then one
-# summary. QEMU as the VMM (vfio_nested_qemu_test.sh, a nested guest with
-# devices assigned through both drivers) has a boot of its own, last: see
-# below. Every top-level TAP line counts (the second boot's named
-# "nointxmask: ...", the in-tree ones "intree: ...", the nested ones
-# "nested: ..."), plus, per guest run,
-# two checks of the run itself: it finished, and its kernel log has no
-# splat. The last line is
+# build (tools/intree.sh: the module built by the kernel's own build, and
+# part of the suite in a third boot with that kernel and module), then QEMU
+# as the VMM (vfio_nested_qemu_test.sh, a nested guest with devices assigned
+# through both drivers) in a boot of its own, then one summary. Every
+# top-level TAP line counts (the later boots' named "nointxmask: ...",
+# "intree: ...", "nested: ..."), plus, per guest run, two checks of the run
+# itself: it finished, and its kernel log has no splat. The last line is
 # "N passed, N failed"; the exit status is non-zero when anything failed.
 set -uo pipefail
 # shellcheck source=tools/lib.sh
@@ -52,6 +50,16 @@ guest_summary() {
 		echo "not ok ${prefix}guest: no kernel splat (BUG, WARNING, KASAN, lockdep, kmemleak...)"
 	else
 		echo "ok ${prefix}guest: no kernel splat (BUG, WARNING, KASAN, lockdep, kmemleak...)"
+	fi
+}
+
+# tap_line STATUS DESCRIPTION: "ok DESCRIPTION" when STATUS is 0, else
+# "not ok DESCRIPTION".
+tap_line() {
+	if [ "$1" = 0 ]; then
+		echo "ok $2"
+	else
+		echo "not ok $2"
 	fi
 }
 
@@ -146,11 +154,8 @@ reliable=$?
 	# (The first boot's skip of vfio_nested_qemu_test.sh: it has its own.)
 	guest_summary vm "$TOP/build/vm" "" | grep -v 'nested/vfio_nested_qemu_test.sh # SKIP'
 	guest_summary vm-nointxmask "$TOP/build/vm-nointxmask" "nointxmask: "
-	if [ "$intree_built" = 0 ]; then
-		echo "ok intree: the kernel builds the module in tree (CONFIG_VFIO_PCI_INTRS=m)"
-	else
-		echo "not ok intree: the kernel builds the module in tree (CONFIG_VFIO_PCI_INTRS=m)"
-	fi
+	tap_line "$intree_built" \
+		"intree: the kernel builds the module in tree (CONFIG_VFIO_PCI_INTRS=m)"
 	guest_summary vm-intree "$TOP/build/vm-intree" "intree: "
 	if [ "${VPI_CHECK_NESTED:-1}" = 0 ]; then
 		echo "ok nested: QEMU as the VMM # SKIP VPI_CHECK_NESTED=0"
@@ -159,11 +164,8 @@ reliable=$?
 	else
 		echo "not ok nested: the nested guest's kernel (release) and driver build"
 	fi
-	if [ "$reliable" = 0 ]; then
-		echo "ok reliability: summary (no mismatch, no splat, every injected fault survived)"
-	else
-		echo "not ok reliability: summary (no mismatch, no splat, every injected fault survived)"
-	fi
+	tap_line "$reliable" \
+		"reliability: summary (no mismatch, no splat, every injected fault survived)"
 } >"$out/summary.tap"
 
 for boot in vm vm-nointxmask vm-intree vm-nested; do

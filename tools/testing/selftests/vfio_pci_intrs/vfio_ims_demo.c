@@ -50,17 +50,10 @@ static void show_file(const char *path, const char *filter)
 static int vidxd_fire(const char *uuid, int v)
 {
 	char path[PATH_MAX], val[16];
-	int fd, ret = 0;
 
 	snprintf(path, sizeof(path), DBG "/%s/fire", uuid);
 	snprintf(val, sizeof(val), "%d", v);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
+	return vfio_sysfs_write(path, val);
 }
 
 int main(int argc, char **argv)

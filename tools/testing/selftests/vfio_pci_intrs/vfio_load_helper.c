@@ -84,7 +84,6 @@ static void __printf(2, 3) fail(struct helper *h, const char *fmt, ...)
 static int fire(struct helper *h, int v)
 {
 	char path[PATH_MAX], val[16];
-	int fd, ret = 0;
 
 	switch (h->kind) {
 	case EDU:
@@ -94,13 +93,7 @@ static int fire(struct helper *h, int v)
 	case VIDXD:
 		snprintf(path, sizeof(path), "/sys/kernel/debug/vpi-vidxd/%s/%s", h->name, "fire");
 		snprintf(val, sizeof(val), "%d", v);
-		fd = open(path, O_WRONLY | O_CLOEXEC);
-		if (fd < 0)
-			return -errno;
-		if (write(fd, val, strlen(val)) < 0)
-			ret = -errno;
-		close(fd);
-		return ret;
+		return vfio_sysfs_write(path, val);
 	}
 	return -EINVAL;
 }
