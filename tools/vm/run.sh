@@ -231,7 +231,11 @@ esac
 # not panic; they fail the run through the console log check below.
 # no_timer_check: a starved TCG guest can miss the boot-time check that
 # the timer interrupt arrives through the remapped IO-APIC, and panics.
+# A soft lockup or an RCU stall (an interrupt storm, say) fails the run
+# anyway; panicking on it ends the boot at once with the stacks, instead of
+# a guest too busy to finish its script before VM_TIMEOUT.
 append="console=ttyS0 intel_iommu=on panic=-1 oops=panic printk.devkmsg=on no_timer_check"
+append+=" softlockup_panic=1 sysctl.kernel.panic_on_rcu_stall=1"
 if grep -q '^CONFIG_DEBUG_KMEMLEAK_DEFAULT_OFF=y' "$KDIR/.config"; then
 	append+=" kmemleak=on"
 fi

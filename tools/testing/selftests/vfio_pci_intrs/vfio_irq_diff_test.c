@@ -67,6 +67,17 @@
 #define SUBJECT		1
 
 #define POOL		8	/* eventfds per twin */
+/*
+ * Random sequences use pool entries 0 to TRIG_POOL - 1 for triggers and
+ * the others for INTx unmask eventfds, and signal the latter themselves
+ * (OP_SIGNAL), as a VMM's resampler would. An unmask eventfd that is also
+ * the trigger feeds itself: upstream's INTx handler signals it, which
+ * unmasks the still asserted line at once, from the handler. On an
+ * exclusive line (nointxmask) that is an interrupt storm that locks the
+ * CPUs up, upstream's as ours; with DisINTx masking a kworker loop whose
+ * counts race with the eventfd's reader.
+ */
+#define TRIG_POOL	6
 #define MAX_VEC		64	/* vectors a snapshot loops back */
 #define MAX_ELEMS	64	/* data elements of a request */
 #define MAX_PAYLOAD	4096	/* data elements actually written */
@@ -1559,7 +1570,7 @@ static uint32_t pick(const uint32_t *v, size_t n)
 
 enum op_kind {
 	OP_SET, OP_INFO, OP_DISINTX, OP_RECYCLE, OP_REOPEN, OP_RESET, OP_CHECK,
-	OP_RAISE, OP_ACK, OP_CFG,
+	OP_RAISE, OP_ACK, OP_CFG, OP_SIGNAL,
 };
 
 /* What a config-space write (OP_CFG) writes. */
@@ -1652,7 +1663,9 @@ static void gen_set(const SELF *self, struct req *r)
 	for (i = 0; i < (uint32_t)r->ndata; i++) {
 		p = below(100);
 		if (p < 55)
-			r->fd[i] = FD_POOL(below(POOL));
+			r->fd[i] = r->flags & UNMASK ?
+				   FD_POOL(TRIG_POOL + below(POOL - TRIG_POOL)) :
+				   FD_POOL(below(TRIG_POOL));
 		else if (p < 72)
 			r->fd[i] = -1;
 		else if (p < 78)
@@ -1764,7 +1777,7 @@ static void gen_enable(const SELF *self, struct req *r)
 	r->count = 1 + below(n - r->start);
 	r->ndata = r->count < MAX_ELEMS ? r->count : MAX_ELEMS;
 	for (i = 0; i < (uint32_t)r->ndata; i++)
-		r->fd[i] = below(8) ? FD_POOL(below(POOL)) : -1;
+		r->fd[i] = below(8) ? FD_POOL(below(TRIG_POOL)) : -1;
 }
 
 static void gen_op(const SELF *self, struct op *op)
@@ -1798,9 +1811,13 @@ static void gen_op(const SELF *self, struct op *op)
 		gen_raise(self, op);
 	} else if (p < 915) {
 		op->kind = dev ? OP_ACK : OP_CHECK;
-	} else if (p < 950) {
+	} else if (p < 940) {
 		op->kind = OP_RECYCLE;
 		op->arg = below(POOL);
+	} else if (p < 950) {
+		/* An unmask eventfd signalled, as by a VMM's resampler. */
+		op->kind = OP_SIGNAL;
+		op->arg = TRIG_POOL + below(POOL - TRIG_POOL);
 	} else if (p < 955) {
 		/* Rare: releasing a device resets it, which takes seconds. */
 		op->kind = OP_REOPEN;
@@ -1827,6 +1844,9 @@ static void describe_op(const SELF *self, const struct op *op, char *s, size_t l
 		break;
 	case OP_RECYCLE:
 		snprintf(s, len, "close pool eventfd e%u, open a new one", op->arg);
+		break;
+	case OP_SIGNAL:
+		snprintf(s, len, "signal pool eventfd e%u (unmask)", op->arg);
 		break;
 	case OP_REOPEN:
 		snprintf(s, len, "close and reopen the device fd");
@@ -2009,6 +2029,8 @@ static int twin_op(SELF *self, struct twin *tw, const struct op *op, struct info
 		close(tw->pool[op->arg]);
 		tw->pool[op->arg] = vfio_eventfd();
 		return tw->pool[op->arg] < 0 ? tw->pool[op->arg] : 0;
+	case OP_SIGNAL:
+		return eventfd_write(tw->pool[op->arg], 1) ? -errno : 0;
 	case OP_REOPEN:
 		return reopen(tw);
 	case OP_RESET:
@@ -2028,6 +2050,30 @@ static int twin_op(SELF *self, struct twin *tw, const struct op *op, struct info
 		return cfg_twin(self, tw, op);
 	}
 	return 0;
+}
+
+/*
+ * Lets the platform see an edu's INTx line again after INTx was enabled:
+ * the status bits it raised are acknowledged and raised again, on both
+ * twins alike. On hardware this changes nothing (a level line that stays
+ * asserted is seen when its pin is unmasked). QEMU's IOAPIC, though,
+ * ignores a line that rises while its pin is masked in edge mode, which
+ * is how the kernel leaves a pin without handler (ioapic_mask_entry() on
+ * deactivation); a line asserted before request_irq() (the DisINTx bit
+ * cleared by INTx enable, or raised while INTx was off) is then never
+ * delivered, whatever the driver: vfio-pci on both twins shows it too.
+ * Lowering and raising the line again gives the IOAPIC the level it
+ * missed; a twin whose interrupt did arrive has the line masked by then,
+ * or takes its interrupt either way, exactly once.
+ */
+static void resample_line(SELF *self, struct twin *tw)
+{
+	uint32_t status = 0;
+
+	if (is_igb(self) || bar0_rw(tw, false, EDU_IRQ_STATUS, &status) || !status)
+		return;
+	if (!bar0_write(tw, EDU_IRQ_ACK, status))
+		bar0_write(tw, EDU_IRQ_RAISE, status);
 }
 
 /*
@@ -2268,7 +2314,12 @@ static uint32_t run_sequence(SELF *self, unsigned long long seed, uint32_t ops, 
 		else if (op.kind == OP_INFO &&
 			 memcmp(info[ORACLE].buf, info[SUBJECT].buf, INFO_BUF))
 			mismatch(self, "%s: GET_IRQ_INFO buffers differ", ctx);
-		settle_counts(self, ctx, op.kind == OP_RAISE ? 100 : 0);
+		if (op.kind == OP_SET && op.r.index == INTX && (op.r.flags & TRIG) &&
+		    !ret[ORACLE] && !ret[SUBJECT] && self->dev_touched) {
+			resample_line(self, &self->tw[ORACLE]);
+			resample_line(self, &self->tw[SUBJECT]);
+		}
+		settle_counts(self, ctx, op.kind == OP_RAISE || op.kind == OP_SIGNAL ? 100 : 0);
 		if (stress_env_ul("VPI_VERBOSE", 0) > 1 && i >= stress_env_ul("VPI_DUMP_FROM", 0))
 			dump_phys(self);
 		/* igb: raised causes are cleared at once (see raise_twin()). */
