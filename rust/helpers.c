@@ -28,6 +28,11 @@ void vpi_helper_spin_unlock_irqrestore(spinlock_t *lock, unsigned long flags)
 	spin_unlock_irqrestore(lock, flags);
 }
 
+bool vpi_helper_in_hardirq(void)
+{
+	return in_hardirq();
+}
+
 const char *vpi_helper_pci_name(const struct pci_dev *pdev)
 {
 	return pci_name(pdev);

@@ -27,6 +27,7 @@ void vpi_helper_pci_set_drvdata(struct pci_dev *pdev, void *data);
 void vpi_helper_vfio_put_device(struct vfio_device *device);
 const char *vpi_helper_dev_name(struct device *dev);
 bool vpi_helper_have_ims(void);
+bool vpi_helper_in_hardirq(void);
 
 /*
  * Fault injection points: wrappers of the module's request and allocation

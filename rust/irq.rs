@@ -167,6 +167,12 @@ pub(crate) fn enable(irq: u32) {
     unsafe { bindings::enable_irq(irq) }
 }
 
+/// Whether the caller runs in a hard interrupt handler (`in_hardirq()`).
+pub(crate) fn in_hardirq() -> bool {
+    // SAFETY: Reads the current CPU's preemption count; no precondition.
+    unsafe { bindings::vpi_helper_in_hardirq() }
+}
+
 /// Makes `disable_irq()` of `irq` mask the line at once instead of lazily
 /// (`IRQ_DISABLE_UNLAZY`), or stops doing so.
 pub(crate) fn set_disable_unlazy(irq: u32, on: bool) {

@@ -252,13 +252,33 @@ impl IntxShared {
     }
 }
 
+/// The unmask eventfd. Upstream unmasks in the eventfd's wake-up, whoever
+/// signalled it. When that is an interrupt handler (the eventfd is also
+/// this line's trigger, say) and the line is exclusive, the line is enabled
+/// again from inside its own handler while the device still asserts it,
+/// and the interrupt comes back at once, endlessly: upstream locks the CPU
+/// up. Here an exclusive line's unmask signalled from hard-interrupt
+/// context is left to the thread, so that the same loop, if the user built
+/// one, runs in a kworker that can be preempted and ends once the device is
+/// quiet. Signals from user space or KVM's resampler unmask at once, as
+/// upstream does.
 impl VirqfdHandler for IntxShared {
     fn handler(&self) -> bool {
+        if !self.pci_2_3 && irq::in_hardirq() {
+            return true;
+        }
         self.unmask_check()
     }
 
     fn thread(&self) {
-        self.send();
+        if self.pci_2_3 {
+            // Asked for by `unmask_check()`: the interrupt is still pending.
+            self.send();
+        } else {
+            // Deferred from the handler above (an exclusive line never
+            // reports a pending interrupt).
+            self.unmask();
+        }
     }
 }
 

@@ -72,10 +72,11 @@
  * the others for INTx unmask eventfds, and signal the latter themselves
  * (OP_SIGNAL), as a VMM's resampler would. An unmask eventfd that is also
  * the trigger feeds itself: upstream's INTx handler signals it, which
- * unmasks the still asserted line at once, from the handler. On an
- * exclusive line (nointxmask) that is an interrupt storm that locks the
- * CPUs up, upstream's as ours; with DisINTx masking a kworker loop whose
- * counts race with the eventfd's reader.
+ * unmasks the still asserted line at once. On an exclusive line
+ * (nointxmask) upstream does so from the handler: an interrupt storm that
+ * locks the CPUs up (vfio-pci-intrs defers it, see vfio_intx_test); with
+ * DisINTx masking, and in vfio-pci-intrs, a kworker loop whose counts race
+ * with the eventfd's reader and so cannot be compared.
  */
 #define TRIG_POOL	6
 #define MAX_VEC		64	/* vectors a snapshot loops back */
