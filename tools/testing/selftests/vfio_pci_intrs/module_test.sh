@@ -26,23 +26,12 @@ if [ -z "$ko" ]; then
 fi
 api_ko=$here/$api_test.ko
 
-n=0
-failed=0
+# shellcheck source-path=SCRIPTDIR source=tap.sh
+. "$here/tap.sh"
 planned=14
 [ -z "${VPI_BDF:-}" ] || planned=18
 echo "TAP version 13"
 echo "1..$planned"
-
-ok() {
-	n=$((n + 1))
-	echo "ok $n $*"
-}
-
-not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n $*"
-}
 
 # Prints text as TAP diagnostic lines.
 diag() {

@@ -48,20 +48,11 @@ for dir in "${VPI_MODULES:-/modules}" "$here"; do
 	fi
 done
 
-n=0
-failed=0
+# shellcheck source-path=SCRIPTDIR source=tap.sh
+. "$here/tap.sh"
 skip_all() {
 	echo "1..0 # SKIP $*"
 	exit 4
-}
-ok() {
-	n=$((n + 1))
-	echo "ok $n $*"
-}
-not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n $*"
 }
 # check DESCRIPTION COMMAND...: a test point from COMMAND's status.
 check() {

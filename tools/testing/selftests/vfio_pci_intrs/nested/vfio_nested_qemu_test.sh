@@ -82,17 +82,9 @@ trap cleanup EXIT
 # shellcheck source-path=SCRIPTDIR source=../../../../vm/guest/lib.sh
 . "${VPI_GUEST:-/guest}/lib.sh"
 
-n=0
-failed=0
-ok() {
-	n=$((n + 1))
-	echo "ok $n $*"
-}
-not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n $*"
-}
+# ok and not_ok, from the collection this one is installed under.
+# shellcheck source-path=SCRIPTDIR source=../tap.sh
+. "$here/../tap.sh"
 
 # QEMU from the bundle: its own loader and libraries, its own firmware.
 qemu() {
