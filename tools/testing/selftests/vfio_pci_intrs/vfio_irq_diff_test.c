@@ -2069,11 +2069,12 @@ static int twin_op(SELF *self, struct twin *tw, const struct op *op, struct info
  */
 static void resample_line(SELF *self, struct twin *tw)
 {
-	uint32_t status = 0;
+	int status;
 
-	if (is_igb(self) || bar0_rw(tw, false, EDU_IRQ_STATUS, &status) || !status)
+	if (is_igb(self))
 		return;
-	if (!bar0_write(tw, EDU_IRQ_ACK, status))
+	status = ack_twin(self, tw);
+	if (status > 0)
 		bar0_write(tw, EDU_IRQ_RAISE, status);
 }
 
