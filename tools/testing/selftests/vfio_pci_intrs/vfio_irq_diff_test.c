@@ -2065,17 +2065,26 @@ static int twin_op(SELF *self, struct twin *tw, const struct op *op, struct info
  * delivered, whatever the driver: vfio-pci on both twins shows it too.
  * Lowering and raising the line again gives the IOAPIC the level it
  * missed; a twin whose interrupt did arrive has the line masked by then,
- * or takes its interrupt either way, exactly once.
+ * or takes its interrupt either way, exactly once. Memory space is turned
+ * on for the two BAR accesses if the sequence had turned it off, and back
+ * off after.
  */
 static void resample_line(SELF *self, struct twin *tw)
 {
+	uint16_t cmd;
 	int status;
 
-	if (is_igb(self))
+	if (is_igb(self) || vfio_config_read16(&tw->dev, PCI_COMMAND, &cmd))
+		return;
+	/* BAR accesses fail with memory space off; the line does not. */
+	if (!(cmd & PCI_COMMAND_MEMORY) &&
+	    vfio_config_write16(&tw->dev, PCI_COMMAND, cmd | PCI_COMMAND_MEMORY))
 		return;
 	status = ack_twin(self, tw);
 	if (status > 0)
 		bar0_write(tw, EDU_IRQ_RAISE, status);
+	if (!(cmd & PCI_COMMAND_MEMORY))
+		vfio_config_write16(&tw->dev, PCI_COMMAND, cmd);
 }
 
 /*
