@@ -135,6 +135,50 @@ test_timeout() {
 HANG_GRACE=${VPI_HANG_GRACE:-120}
 
 # Prints each task in uninterruptible sleep with its kernel stack.
+# Whether every CPU still ticks: the kernel is built with a periodic tick,
+# so each CPU takes HZ local timer interrupts (the LOC line of
+# /proc/interrupts) a second, idle or not. A CPU that took none in 2 s has
+# a timer QEMU stopped firing; if it keeps the jiffies, every jiffies
+# timeout stops with it (RCU grace periods, the hung-task detector,
+# schedule_timeout()), silently. The 2 s are measured by reading
+# /proc/uptime (the clocksource), not by sleeping: a sleep could be one of
+# the timers that no longer fire.
+tick_check() {
+	awk '
+	function loc(c,   line, f, i, n) {
+		n = 0
+		while ((getline line < "/proc/interrupts") > 0) {
+			if (line !~ /^ *LOC:/)
+				continue
+			split(line, f)
+			for (i = 2; (i in f) && f[i] ~ /^[0-9]+$/; i++)
+				c[n++] = f[i]
+		}
+		close("/proc/interrupts")
+		return n
+	}
+	function uptime(   u, f) {
+		getline u < "/proc/uptime"
+		close("/proc/uptime")
+		split(u, f, " ")
+		return f[1] + 0
+	}
+	BEGIN {
+		n = loc(before)
+		t = uptime()
+		while (uptime() < t + 2)
+			;
+		loc(after)
+		s = ""
+		for (i = 0; i < n; i++)
+			s = s " " before[i] "->" after[i]
+		print "check: local timer interrupts per CPU in 2 s:" s
+		for (i = 0; i < n; i++)
+			if (before[i] == after[i])
+				print "check: CPU " i ": tick stopped (no local timer interrupt in 2 s)"
+	}'
+}
+
 blocked_tasks() {
 	local d
 
@@ -227,6 +271,7 @@ while read -r test drv bdf; do
 			sleep $((t + HANG_GRACE))
 			echo "not ok $n $name # HUNG: running $((t + HANG_GRACE)) s" >&3
 			echo "check: not ok $n $name # HUNG (blocked tasks follow)"
+			tick_check
 			blocked_tasks
 			kill -TERM $$
 		) &
