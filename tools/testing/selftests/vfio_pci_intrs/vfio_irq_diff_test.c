@@ -154,6 +154,7 @@ struct twin {
 	const char *role;
 	struct vfio_dev dev;
 	int pool[POOL];
+	unsigned int irq;	/* Linux interrupt of its INTx line, 0 if unknown */
 };
 
 /*
@@ -1281,6 +1282,23 @@ static void find_caps(SELF *self)
 	}
 }
 
+/* A PCI device's Linux INTx interrupt (sysfs), 0 if unknown. */
+static unsigned int pci_irq(const char *bdf)
+{
+	char path[PATH_MAX];
+	unsigned int irq = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/irq", bdf);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%u", &irq) != 1)
+		irq = 0;
+	fclose(f);
+	return irq;
+}
+
 FIXTURE_SETUP(diff)
 {
 	const char *bdf[2] = { getenv("VPI_ORACLE_BDF"), getenv("VPI_BDF") };
@@ -1316,6 +1334,7 @@ FIXTURE_SETUP(diff)
 			tw->pool[i] = vfio_eventfd();
 			ASSERT_LE(0, tw->pool[i]);
 		}
+		tw->irq = pci_irq(bdf[t]);
 	}
 	ASSERT_EQ(id[ORACLE][0], id[SUBJECT][0]) TH_LOG("the twins are different devices");
 	ASSERT_EQ(id[ORACLE][1], id[SUBJECT][1]) TH_LOG("the twins are different devices");
@@ -2130,17 +2149,10 @@ static void dump_phys(SELF *self, bool irq_state);
 static long intx_irqs(struct twin *tw)
 {
 	char path[PATH_MAX], line[1024], *p, *end;
-	unsigned int irq = 0;
+	unsigned int irq = tw->irq;
 	long sum = 0;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/irq", tw->dev.bdf);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%u", &irq) != 1)
-		irq = 0;
-	fclose(f);
 	if (!irq)
 		return -1;
 	snprintf(path, sizeof(path), "/sys/kernel/irq/%u/per_cpu_count", irq);
@@ -2378,21 +2390,14 @@ static bool sequence_start(SELF *self, unsigned long long seed)
  * INTx line (generic IRQ debugfs): disable depth, and the IRQD_ flags
  * that say whether it is masked, disabled or in progress.
  */
-static void irq_state(const char *bdf, char *out, size_t size)
+static void irq_state(unsigned int irq, char *out, size_t size)
 {
 	char path[PATH_MAX], line[256], word[64];
 	size_t used = strlen(out);
-	unsigned int irq = 0;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/irq", bdf);
-	f = fopen(path, "re");
-	if (!f || fscanf(f, "%u", &irq) != 1 || !irq) {
-		if (f)
-			fclose(f);
+	if (!irq)
 		return;
-	}
-	fclose(f);
 	snprintf(path, sizeof(path), "/sys/kernel/debug/irq/irqs/%u", irq);
 	f = fopen(path, "re");
 	if (!f)
@@ -2444,7 +2449,7 @@ static void dump_phys(SELF *self, bool with_irq_state)
 		if (f)
 			fclose(f);
 		if (with_irq_state)
-			irq_state(self->tw[t].dev.bdf, out[t], sizeof(out[t]));
+			irq_state(self->tw[t].irq, out[t], sizeof(out[t]));
 	}
 	vfio_note("  physical: oracle %s; subject %s", out[ORACLE], out[SUBJECT]);
 }
